@@ -1,0 +1,9 @@
+{#- Medallion layers get their own schema names as written (`silver`, `gold`), not dbt's
+    `<target schema>_<custom>` default. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

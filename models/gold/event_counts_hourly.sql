@@ -1,0 +1,6 @@
+select
+    hour,
+    type,
+    count(*) as events
+from {{ ref('events') }}
+group by hour, type

@@ -1,0 +1,7 @@
+select
+    hour,
+    count(*) as events,
+    count(distinct actor_id) as actors,
+    count(distinct repo_id) as repos
+from {{ ref('events') }}
+group by hour

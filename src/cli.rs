@@ -1,0 +1,124 @@
+//! Command-line flags as clap parses them: raw input only. [`crate::settings`] turns them,
+//! with the profiles and the environment, into resolved settings once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::graph::selector::IndirectSelection;
+use crate::project::nodes::ResourceType;
+
+/// ghforge: a dbt-style SQL transformation engine on DuckDB, built for GitHub Archive data.
+///
+/// A project is a folder with `ghforge_project.yml` (or `dbt_project.yml`), SQL models with
+/// Jinja (`ref`, `source`, `config`, macros), schema YAML with tests, and seeds. ghforge
+/// compiles the models into a DAG and builds them in DuckDB or Snowflake.
+#[derive(Debug, Parser)]
+#[command(name = "ghforge", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The project folder (holds `ghforge_project.yml` or `dbt_project.yml`).
+    #[arg(long, global = true, env = "GHFORGE_PROJECT_DIR", value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+    /// Folder of `profiles.yml`. Otherwise: `$GHFORGE_PROFILES_DIR`, the project folder, then
+    /// `~/.ghforge/`; without any profiles file ghforge uses an embedded DuckDB file
+    /// `<project>/ghforge.duckdb`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
+    /// The profile target to use (default: the profile's `target:`).
+    #[arg(long, short = 't', global = true)]
+    pub target: Option<String>,
+    /// Variables for `var(...)`, as YAML or JSON: `--vars '{since: 2024-01-01}'`.
+    #[arg(long, global = true, value_name = "YAML")]
+    pub vars: Option<String>,
+    /// How log lines are printed.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per event.
+    Json,
+}
+
+/// Which nodes a command works on.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SelectionArgs {
+    /// Nodes to include, in dbt's selector grammar: `model`, `+model`, `model+2`, `@model`,
+    /// `tag:nightly`, `path:models/silver`, `config.materialized:table`, `source:gharchive+`,
+    /// `state:modified`... Space means union, comma intersection.
+    #[arg(long, short = 's', alias = "models", short_alias = 'm', num_args = 1.., value_name = "SELECTOR")]
+    pub select: Vec<String>,
+    /// Nodes to leave out, in the same grammar.
+    #[arg(long, num_args = 1.., value_name = "SELECTOR")]
+    pub exclude: Vec<String>,
+    /// Folder with a previous `manifest.json`, for `state:` selectors.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// How tests next to selected nodes are included.
+    #[arg(long, value_enum, default_value_t = IndirectSelection::Eager)]
+    pub indirect_selection: IndirectSelection,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every selected model and test to SQL under the target path and write
+    /// `manifest.json`; no database is touched.
+    Compile(CompileArgs),
+    /// List project nodes (models, seeds, sources, tests) that a selection picks.
+    #[command(alias = "list")]
+    Ls(LsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+}
+
+/// What `ls` prints per node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LsOutput {
+    /// dbt's selector form: `project.folder.model`, `source:project.source.table`.
+    Selector,
+    /// The node name.
+    Name,
+    /// The file the node is defined in.
+    Path,
+    /// One JSON object per node.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Only list nodes of these kinds.
+    #[arg(long, value_parser = parse_resource_type, num_args = 1..)]
+    pub resource_type: Vec<ResourceType>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = LsOutput::Selector)]
+    pub output: LsOutput,
+}
+
+fn parse_resource_type(value: &str) -> Result<ResourceType, String> {
+    ResourceType::parse(value).ok_or_else(|| {
+        let valid: Vec<&str> = ResourceType::ALL.iter().map(|r| r.as_str()).collect();
+        format!(
+            "`{value}` is not a resource type; use one of: {}",
+            valid.join(", ")
+        )
+    })
+}

@@ -1,0 +1,171 @@
+//! The compile phase over a set of nodes: every `ref`/`source` resolved to its relation,
+//! ephemeral models compiled first (in graph order) and injected as CTEs, the rest rendered in
+//! parallel. Pure: templates in, SQL text out; nothing here runs SQL.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::error::{Diagnostic, io_error};
+use crate::graph::Dag;
+use crate::jinja::{CompileInputs, QueryRunner, Resolved, Resolver};
+use crate::project::Project;
+use crate::project::config::Materialization;
+use crate::project::nodes::{Node, NodeId, NodeKind, Relation};
+
+/// The SQL of one compiled node and the macros it called.
+#[derive(Debug, Clone)]
+pub struct CompiledNode {
+    pub sql: String,
+    pub macros: BTreeSet<String>,
+}
+
+/// Resolves refs and sources of this project; ephemeral SQL fills in as it compiles.
+#[derive(Debug)]
+struct ProjectResolver {
+    refs: HashMap<String, (Relation, bool)>,
+    sources: HashMap<(String, String), Relation>,
+    ephemeral_sql: RwLock<HashMap<String, String>>,
+}
+
+impl Resolver for ProjectResolver {
+    fn resolve_ref(&self, _package: Option<&str>, name: &str) -> Result<Resolved, String> {
+        let (relation, ephemeral) = self
+            .refs
+            .get(name)
+            .ok_or_else(|| format!("`{name}` is not a model or seed of this project"))?;
+        if !*ephemeral {
+            return Ok(Resolved::Relation(relation.clone()));
+        }
+        let sql = self
+            .ephemeral_sql
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("ephemeral model `{name}` was not compiled before its child"))?;
+        Ok(Resolved::Ephemeral {
+            cte_name: format!("__dbt__cte__{name}"),
+            sql,
+        })
+    }
+
+    fn resolve_source(&self, source: &str, table: &str) -> Result<Relation, String> {
+        self.sources
+            .get(&(source.to_owned(), table.to_owned()))
+            .cloned()
+            .ok_or_else(|| format!("source `{source}.{table}` is not declared"))
+    }
+}
+
+/// Compile the nodes in `ids` (and the ephemeral models they need).
+/// `is_incremental` says, per node, what `is_incremental()` returns.
+pub fn compile(
+    project: &Project,
+    dag: &Dag,
+    ids: &BTreeSet<NodeId>,
+    runner: Option<Arc<dyn QueryRunner>>,
+    is_incremental: &(dyn Fn(&Node) -> bool + Sync),
+) -> Result<BTreeMap<NodeId, CompiledNode>, Diagnostic> {
+    let mut refs = HashMap::new();
+    let mut sources = HashMap::new();
+    for node in project.nodes.values() {
+        match &node.kind {
+            NodeKind::Model | NodeKind::Seed => {
+                let ephemeral = node.config.materialized == Materialization::Ephemeral;
+                refs.insert(node.name.clone(), (node.relation.clone(), ephemeral));
+            }
+            NodeKind::Source { source_name, .. } => {
+                sources.insert(
+                    (source_name.clone(), node.name.clone()),
+                    node.relation.clone(),
+                );
+            }
+            NodeKind::Test { .. } => {}
+        }
+    }
+    let resolver = Arc::new(ProjectResolver {
+        refs,
+        sources,
+        ephemeral_sql: RwLock::default(),
+    });
+    let inputs = |node: &Node| CompileInputs {
+        resolver: resolver.clone(),
+        is_incremental: is_incremental(node),
+        runner: runner.clone(),
+    };
+
+    // Ephemeral ancestors first, parents before children.
+    let needed = dag.reach(ids, true, None);
+    let mut compiled = BTreeMap::new();
+    for id in dag.topological_order() {
+        let node = &project.nodes[&id];
+        let is_ephemeral = node.config.materialized == Materialization::Ephemeral
+            && matches!(node.kind, NodeKind::Model);
+        if is_ephemeral && (needed.contains(&id) || ids.contains(&id)) {
+            let outcome = project
+                .engine
+                .compile(&project.node_input(node), inputs(node))?;
+            resolver
+                .ephemeral_sql
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(node.name.clone(), outcome.sql.clone());
+            if ids.contains(&id) {
+                compiled.insert(
+                    id.clone(),
+                    CompiledNode {
+                        sql: outcome.sql,
+                        macros: outcome.macros_called,
+                    },
+                );
+            }
+        }
+    }
+    let rest: Vec<&Node> = ids
+        .iter()
+        .filter(|id| !compiled.contains_key(*id))
+        .filter_map(|id| project.nodes.get(id))
+        .filter(|node| node.is_compiled())
+        .collect();
+    let results = crate::parallel::map(&rest, |node| {
+        project
+            .engine
+            .compile(&project.node_input(node), inputs(node))
+            .map(|outcome| CompiledNode {
+                sql: outcome.sql,
+                macros: outcome.macros_called,
+            })
+    });
+    for (node, result) in rest.into_iter().zip(results) {
+        compiled.insert(node.unique_id.clone(), result?);
+    }
+    Ok(compiled)
+}
+
+/// Where a node's compiled SQL goes, relative to the target path.
+pub fn compiled_path(project: &Project, node: &Node) -> PathBuf {
+    let base = PathBuf::from("compiled").join(project.name());
+    match &node.kind {
+        NodeKind::Test {
+            metadata: Some(_), ..
+        } => base.join(&node.original_file_path).join(&node.path),
+        _ => base.join(&node.original_file_path),
+    }
+}
+
+/// Write compiled SQL files under `<target-path>/compiled/`.
+pub fn write_compiled(
+    project: &Project,
+    target_dir: &std::path::Path,
+    compiled: &BTreeMap<NodeId, CompiledNode>,
+) -> Result<(), Diagnostic> {
+    for (id, node) in compiled {
+        let path = target_dir.join(compiled_path(project, &project.nodes[id]));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|err| io_error(parent, "create", &err))?;
+        }
+        std::fs::write(&path, &node.sql).map_err(|err| io_error(&path, "write", &err))?;
+    }
+    Ok(())
+}

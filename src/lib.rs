@@ -1,0 +1,17 @@
+//! ghforge: a dbt-style declarative SQL transformation engine on DuckDB, built for GitHub
+//! Archive data. The binary (`main.rs`) is a thin shell over this library.
+
+pub mod artifacts;
+pub mod checksum;
+pub mod cli;
+pub mod commands;
+pub mod compile;
+pub mod console;
+pub mod error;
+pub mod graph;
+pub mod jinja;
+pub mod parallel;
+pub mod project;
+pub mod settings;
+pub mod suggest;
+pub mod yaml;

@@ -1,0 +1,29 @@
+//! The `ghforge` binary: parse flags, resolve settings, run the command, print any error and
+//! exit with its code (0 ok, 1 a model or test failed, 2 usage or project error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use ghforge::cli::{Cli, Command};
+use ghforge::commands;
+use ghforge::error::Error;
+use ghforge::settings::{Settings, process_env};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let result = Settings::resolve(&cli.global, process_env(), home)
+        .map_err(Error::from)
+        .and_then(|settings| match &cli.command {
+            Command::Compile(args) => commands::compile::run(settings, args),
+            Command::Ls(args) => commands::ls::run(settings, args),
+        });
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests: fixture projects, a sandboxed `ghforge` command
+//! and output filters for snapshots.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::path::{Path, PathBuf};
+
+/// The folder of a fixture project under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A copy of a fixture project in a fresh temporary folder (tests that write files use it).
+pub fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk fixture");
+        let relative = entry.path().strip_prefix(from).expect("inside fixture");
+        let destination = to.join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&destination).expect("create dir");
+        } else {
+            std::fs::copy(entry.path(), &destination).expect("copy file");
+        }
+    }
+}
+
+/// Write `files` (path, contents) under `root`, creating folders.
+pub fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (path, contents) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create dir");
+        std::fs::write(path, contents).expect("write file");
+    }
+}
+
+/// `ghforge` with a clean environment: no user profiles, no colour, fixed project folder.
+pub fn ghforge(project: &Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("ghforge").expect("binary built");
+    command
+        .current_dir(project)
+        .env_remove("GHFORGE_PROFILES_DIR")
+        .env_remove("GHFORGE_PROJECT_DIR")
+        .env("HOME", project.join(".no-home"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Output of a finished command as one text: exit code, stdout and stderr, with the project
+/// folder replaced by `[PROJECT]` and timings by `[TIME]`.
+pub fn transcript(output: &std::process::Output, project: &Path) -> String {
+    let text = format!(
+        "exit code: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    scrub(&text, project)
+}
+
+pub fn scrub(text: &str, project: &Path) -> String {
+    let canonical = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
+    let mut text = text.replace(&canonical.display().to_string(), "[PROJECT]");
+    text = text.replace(&project.display().to_string(), "[PROJECT]");
+    let mut out = String::with_capacity(text.len());
+    // Seconds such as `0.02s` become `[TIME]`.
+    let mut rest = text.as_str();
+    while let Some(index) = rest.find(" in ") {
+        out.push_str(&rest[..index + 4]);
+        rest = &rest[index + 4..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if end > 0 && rest[end..].starts_with('s') {
+            out.push_str("[TIME]");
+            rest = &rest[end + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
