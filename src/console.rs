@@ -29,11 +29,6 @@ impl Console {
         }
     }
 
-    /// Raw output (listings, data): printed as is in both formats.
-    pub fn data(&self, line: &str) {
-        let _ = writeln!(std::io::stdout(), "{line}");
-    }
-
     fn emit(&self, event: &str, level: &str, text: &str, fields: Value) {
         let mut out = std::io::stdout().lock();
         let _ = match self.format {

@@ -47,12 +47,14 @@ impl DiagnosticKind {
     }
 }
 
-/// A place in a user's file. Lines and columns are 1-based.
+/// A place in a user's file. Lines and columns are 1-based; line 0 means the whole file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub file: PathBuf,
     pub line: usize,
     pub column: Option<usize>,
+    /// The text of the offending line, shown under the location with a caret.
+    pub source_line: Option<String>,
 }
 
 /// A message about a user's input, with its place and a hint.
@@ -60,9 +62,8 @@ pub struct Location {
 pub struct Diagnostic {
     pub kind: DiagnosticKind,
     pub message: String,
-    pub location: Option<Location>,
-    /// The text of the offending line, shown under the location with a caret.
-    pub source_line: Option<String>,
+    /// Boxed to keep `Result<_, Diagnostic>` small.
+    pub location: Option<Box<Location>>,
     pub hint: Option<String>,
 }
 
@@ -72,7 +73,6 @@ impl Diagnostic {
             kind,
             message: message.into(),
             location: None,
-            source_line: None,
             hint: None,
         }
     }
@@ -86,17 +86,17 @@ impl Diagnostic {
         column: Option<usize>,
         source: Option<&str>,
     ) -> Self {
-        if let Some(text) = source {
-            self.source_line = line
-                .checked_sub(1)
+        let source_line = source.and_then(|text| {
+            line.checked_sub(1)
                 .and_then(|index| text.lines().nth(index))
-                .map(str::to_owned);
-        }
-        self.location = Some(Location {
+                .map(str::to_owned)
+        });
+        self.location = Some(Box::new(Location {
             file: file.into(),
             line,
             column,
-        });
+            source_line,
+        }));
         self
     }
 
@@ -104,11 +104,12 @@ impl Diagnostic {
     #[must_use]
     pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
         if self.location.is_none() {
-            self.location = Some(Location {
+            self.location = Some(Box::new(Location {
                 file: file.into(),
                 line: 0,
                 column: None,
-            });
+                source_line: None,
+            }));
         }
         self
     }
@@ -141,7 +142,7 @@ impl fmt::Display for Diagnostic {
                 (line, None) => write!(f, "\n  --> {file}:{line}")?,
                 (line, Some(column)) => write!(f, "\n  --> {file}:{line}:{column}")?,
             }
-            if let Some(text) = &self.source_line {
+            if let Some(text) = &location.source_line {
                 let number = location.line.to_string();
                 let pad = " ".repeat(number.len());
                 write!(f, "\n {pad} |\n {number} | {text}")?;

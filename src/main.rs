@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: parsing and compiling make millions of small allocations; the system allocator
+/// spends a quarter of the time of a 10,000-model compile on them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 use ghforge::cli::{Cli, Command};

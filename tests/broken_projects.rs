@@ -1,6 +1,11 @@
 //! Broken projects: each case is a small project (written into a temporary folder) with one
 //! mistake; `ghforge compile` must exit 2 and say what is wrong, where, and what to do.
 
+#![expect(
+    clippy::expect_used,
+    reason = "tests fail loudly when their setup fails"
+)]
+
 mod common;
 
 use std::path::Path;

@@ -1,6 +1,11 @@
 //! `ghforge compile` on fixture projects: compiled SQL of every node (ephemeral CTEs,
 //! incremental guards, macros, dispatch, generic and custom tests) and the manifest.
 
+#![expect(
+    clippy::expect_used,
+    reason = "tests fail loudly when their setup fails"
+)]
+
 mod common;
 
 use std::path::Path;

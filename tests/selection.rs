@@ -1,6 +1,11 @@
 //! dbt's node selection grammar, evaluated on the `shop` fixture project: every method and
 //! graph operator, set operations, exclusion and the indirect selection modes.
 
+#![expect(
+    clippy::expect_used,
+    reason = "tests fail loudly when their setup fails"
+)]
+
 mod common;
 
 use std::collections::BTreeMap;

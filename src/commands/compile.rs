@@ -44,6 +44,10 @@ pub fn run(settings: Settings, args: &CompileArgs) -> Result<i32> {
         ),
         json!({"nodes": compiled.len(), "elapsed_s": started.elapsed().as_secs_f64()}),
     );
+    // The process exits next: skip freeing (see `Loaded::finish`).
+    std::mem::forget(manifest);
+    std::mem::forget(compiled);
+    loaded.finish();
     Ok(0)
 }
 

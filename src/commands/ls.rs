@@ -1,5 +1,7 @@
 //! `ghforge ls`: list the nodes a selection picks, in stable order.
 
+use std::io::Write;
+
 use serde_json::json;
 
 use crate::cli::{LsArgs, LsOutput};
@@ -12,6 +14,7 @@ use super::load_and_select;
 pub fn run(settings: Settings, args: &LsArgs) -> Result<i32> {
     let loaded = load_and_select(settings, &args.selection, &args.resource_type)?;
     let console = loaded.console;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for id in &loaded.selected {
         let node = &loaded.project.nodes[id];
         let line = match args.output {
@@ -31,11 +34,14 @@ pub fn run(settings: Settings, args: &LsArgs) -> Result<i32> {
             })
             .to_string(),
         };
-        console.data(&line);
+        let _ = writeln!(out, "{line}");
     }
+    let _ = out.flush();
+    drop(out);
     if loaded.selected.is_empty() {
         console.warn("no_nodes", "no nodes selected");
     }
+    loaded.finish();
     Ok(0)
 }
 

@@ -24,6 +24,12 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The end of a command: the process exits next, so skip freeing the project's many
+    /// small allocations (a tenth of the run time for a 10,000-model project).
+    pub fn finish(self) {
+        std::mem::forget(self);
+    }
+
     pub fn target_dir(&self) -> PathBuf {
         self.project.file.root.join(&self.project.file.target_path)
     }

@@ -1,7 +1,7 @@
 //! Building the DAG from a loaded project: every `ref`/`source` becomes an edge from parent
 //! to child; an unknown reference or a cycle is a project error with its place.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -11,106 +11,101 @@ use crate::project::Project;
 use crate::project::nodes::{Node, NodeId, NodeKind, Reference};
 use crate::suggest;
 
-/// The project's dependency graph.
+/// The project's dependency graph. Nodes are numbered in unique-id order; parents and
+/// children lists are sorted.
 #[derive(Debug, Clone)]
 pub struct Dag {
-    graph: DiGraph<NodeId, ()>,
-    index: HashMap<NodeId, NodeIndex>,
-    parents: BTreeMap<NodeId, Vec<NodeId>>,
-    children: BTreeMap<NodeId, Vec<NodeId>>,
+    graph: DiGraph<usize, ()>,
+    ids: Vec<NodeId>,
+    index: HashMap<NodeId, usize>,
+    parents: Vec<Vec<NodeId>>,
+    children: Vec<Vec<NodeId>>,
 }
 
 impl Dag {
     /// Resolve every reference of every node and check the graph has no cycle.
     pub fn build(project: &Project) -> Result<Self, Diagnostic> {
-        let refable: HashMap<&str, &NodeId> = project
-            .nodes
-            .values()
-            .filter(|n| matches!(n.kind, NodeKind::Model | NodeKind::Seed))
-            .map(|n| (n.name.as_str(), &n.unique_id))
+        let ids: Vec<NodeId> = project.nodes.keys().cloned().collect();
+        let index: HashMap<NodeId, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
             .collect();
-        let sources: HashMap<(&str, &str), &NodeId> = project
-            .nodes
-            .values()
-            .filter_map(|n| match &n.kind {
-                NodeKind::Source { source_name, .. } => {
-                    Some(((source_name.as_str(), n.name.as_str()), &n.unique_id))
+        let mut refable: HashMap<&str, usize> = HashMap::new();
+        let mut sources: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, node) in project.nodes.values().enumerate() {
+            match &node.kind {
+                NodeKind::Model | NodeKind::Seed => {
+                    refable.insert(&node.name, i);
                 }
-                _ => None,
-            })
-            .collect();
-
-        let mut graph = DiGraph::with_capacity(project.nodes.len(), project.nodes.len() * 4);
-        let mut index = HashMap::with_capacity(project.nodes.len());
-        for id in project.nodes.keys() {
-            index.insert(id.clone(), graph.add_node(id.clone()));
+                NodeKind::Source { source_name, .. } => {
+                    sources.insert((source_name, &node.name), i);
+                }
+                NodeKind::Test { .. } => {}
+            }
         }
-        let mut parents: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
-        let mut children: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
-        for node in project.nodes.values() {
-            let mut resolved = BTreeSet::new();
+
+        let mut graph = DiGraph::with_capacity(ids.len(), ids.len() * 4);
+        for i in 0..ids.len() {
+            graph.add_node(i);
+        }
+        let mut parent_indices: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
+        let mut child_indices: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
+        for (child, node) in project.nodes.values().enumerate() {
+            let mut resolved = Vec::with_capacity(node.references.len());
             for reference in &node.references {
                 let parent = match reference {
-                    Reference::Ref {
-                        package,
-                        name,
-                        line,
-                    } => {
+                    Reference::Ref { package, name } => {
                         if let Some(package) = package.as_deref().filter(|p| *p != project.name()) {
-                            return Err(located(project, node, *line, Diagnostic::new(
+                            return Err(located(project, node, &[name], Diagnostic::new(
                                 DiagnosticKind::UnknownRef,
                                 format!("`{}` refers to `{name}` in package `{package}`, which is not installed", node.name),
                             ))
                             .hint(format!("packages are not supported yet; use `ref('{name}')` for a model of this project")));
                         }
-                        refable.get(name.as_str()).copied().ok_or_else(|| {
-                            unknown_ref(project, node, name, *line, refable.keys().copied())
+                        *refable.get(name.as_str()).ok_or_else(|| {
+                            unknown_ref(project, node, name, refable.keys().copied())
                         })?
                     }
-                    Reference::Source {
-                        source,
-                        table,
-                        line,
-                    } => sources
+                    Reference::Source { source, table } => *sources
                         .get(&(source.as_str(), table.as_str()))
-                        .copied()
-                        .ok_or_else(|| {
-                            unknown_source(project, node, source, table, *line, &sources)
-                        })?,
+                        .ok_or_else(|| unknown_source(project, node, source, table, &sources))?,
                 };
-                resolved.insert(parent.clone());
+                resolved.push(parent);
             }
-            for parent in &resolved {
-                graph.add_edge(index[parent], index[&node.unique_id], ());
-                children
-                    .entry(parent.clone())
-                    .or_default()
-                    .push(node.unique_id.clone());
+            resolved.sort_unstable();
+            resolved.dedup();
+            for &parent in &resolved {
+                graph.add_edge(NodeIndex::new(parent), NodeIndex::new(child), ());
+                child_indices[parent].push(child);
             }
-            parents.insert(node.unique_id.clone(), resolved.into_iter().collect());
+            parent_indices[child] = resolved;
         }
-        for list in children.values_mut() {
-            list.sort();
-            list.dedup();
-        }
+        let to_ids = |lists: Vec<Vec<usize>>| -> Vec<Vec<NodeId>> {
+            lists
+                .into_iter()
+                .map(|list| list.into_iter().map(|i| ids[i].clone()).collect())
+                .collect()
+        };
         let dag = Self {
             graph,
+            parents: to_ids(parent_indices),
+            children: to_ids(child_indices),
+            ids,
             index,
-            parents,
-            children,
         };
         dag.check_cycles(project)?;
         Ok(dag)
     }
 
     fn check_cycles(&self, project: &Project) -> Result<(), Diagnostic> {
-        let mut cycles: Vec<Vec<NodeId>> = tarjan_scc(&self.graph)
+        let mut cycles: Vec<Vec<usize>> = tarjan_scc(&self.graph)
             .into_iter()
             .filter(|scc| scc.len() > 1 || scc.iter().any(|i| self.graph.contains_edge(*i, *i)))
             .map(|scc| {
-                let mut ids: Vec<NodeId> = scc.into_iter().map(|i| self.graph[i].clone()).collect();
-                ids.sort();
-                ids
+                let mut members: Vec<usize> = scc.into_iter().map(NodeIndex::index).collect();
+                members.sort_unstable();
+                members
             })
             .collect();
         cycles.sort();
@@ -129,37 +124,41 @@ impl Dag {
     }
 
     /// A closed path through the members of one strongly connected component.
-    fn cycle_path(&self, members: &[NodeId]) -> Vec<NodeId> {
-        let allowed: BTreeSet<&NodeId> = members.iter().collect();
-        let start = &members[0];
+    fn cycle_path(&self, members: &[usize]) -> Vec<NodeId> {
+        let allowed: BTreeSet<usize> = members.iter().copied().collect();
+        let start = members[0];
         // Breadth-first search from the start back to itself, inside the component.
-        let mut previous: HashMap<&NodeId, &NodeId> = HashMap::new();
+        let mut previous: HashMap<usize, usize> = HashMap::new();
         let mut queue = VecDeque::from([start]);
         while let Some(current) = queue.pop_front() {
-            for child in self.children(current) {
-                if !allowed.contains(child) {
+            for child in self
+                .graph
+                .neighbors(NodeIndex::new(current))
+                .map(NodeIndex::index)
+            {
+                if !allowed.contains(&child) {
                     continue;
                 }
                 if child == start {
                     let mut back = Vec::new();
                     let mut step = current;
                     while step != start {
-                        back.push(step.clone());
-                        step = previous[step];
+                        back.push(self.ids[step].clone());
+                        step = previous[&step];
                     }
                     back.reverse();
-                    let mut path = vec![start.clone()];
+                    let mut path = vec![self.ids[start].clone()];
                     path.extend(back);
-                    path.push(start.clone());
+                    path.push(self.ids[start].clone());
                     return path;
                 }
-                if !previous.contains_key(child) {
-                    previous.insert(child, current);
+                previous.entry(child).or_insert_with(|| {
                     queue.push_back(child);
-                }
+                    current
+                });
             }
         }
-        members.to_vec()
+        members.iter().map(|&i| self.ids[i].clone()).collect()
     }
 
     pub fn contains(&self, id: &NodeId) -> bool {
@@ -168,12 +167,12 @@ impl Dag {
 
     /// Direct parents, sorted.
     pub fn parents(&self, id: &NodeId) -> &[NodeId] {
-        self.parents.get(id).map_or(&[], Vec::as_slice)
+        self.index.get(id).map_or(&[], |&i| &self.parents[i])
     }
 
     /// Direct children, sorted.
     pub fn children(&self, id: &NodeId) -> &[NodeId] {
-        self.children.get(id).map_or(&[], Vec::as_slice)
+        self.index.get(id).map_or(&[], |&i| &self.children[i])
     }
 
     /// Every node reachable upwards (`parents`) or downwards (`children`) within `depth` steps.
@@ -183,19 +182,24 @@ impl Dag {
         upwards: bool,
         depth: Option<usize>,
     ) -> BTreeSet<NodeId> {
-        let mut seen = BTreeSet::new();
-        let mut frontier: Vec<&NodeId> = starts.iter().collect();
+        let lists = if upwards {
+            &self.parents
+        } else {
+            &self.children
+        };
+        let mut seen = vec![false; self.ids.len()];
+        let mut frontier: Vec<usize> = starts
+            .iter()
+            .filter_map(|id| self.index.get(id).copied())
+            .collect();
         let mut level = 0;
         while !frontier.is_empty() && depth.is_none_or(|d| level < d) {
             let mut next = Vec::new();
-            for id in frontier {
-                let neighbours = if upwards {
-                    self.parents(id)
-                } else {
-                    self.children(id)
-                };
-                for n in neighbours {
-                    if seen.insert(n.clone()) {
+            for i in frontier {
+                for neighbour in &lists[i] {
+                    let n = self.index[neighbour];
+                    if !seen[n] {
+                        seen[n] = true;
                         next.push(n);
                     }
                 }
@@ -203,27 +207,26 @@ impl Dag {
             frontier = next;
             level += 1;
         }
-        seen
+        seen.iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(i, _)| self.ids[i].clone())
+            .collect()
     }
 
     /// All node ids in a stable topological order (ties broken by id).
     pub fn topological_order(&self) -> Vec<NodeId> {
-        let mut remaining: HashMap<&NodeId, usize> =
-            self.parents.iter().map(|(id, p)| (id, p.len())).collect();
-        let mut ready: BTreeSet<&NodeId> = remaining
-            .iter()
-            .filter(|(_, n)| **n == 0)
-            .map(|(id, _)| *id)
-            .collect();
-        let mut order = Vec::with_capacity(remaining.len());
-        while let Some(id) = ready.pop_first() {
-            order.push(id.clone());
-            for child in self.children(id) {
-                if let Some(count) = remaining.get_mut(child) {
-                    *count -= 1;
-                    if *count == 0 {
-                        ready.insert(child);
-                    }
+        let mut remaining: Vec<usize> = self.parents.iter().map(Vec::len).collect();
+        let mut ready: BTreeSet<usize> =
+            (0..self.ids.len()).filter(|&i| remaining[i] == 0).collect();
+        let mut order = Vec::with_capacity(self.ids.len());
+        while let Some(i) = ready.pop_first() {
+            order.push(self.ids[i].clone());
+            for child in &self.children[i] {
+                let c = self.index[child];
+                remaining[c] -= 1;
+                if remaining[c] == 0 {
+                    ready.insert(c);
                 }
             }
         }
@@ -231,28 +234,40 @@ impl Dag {
     }
 }
 
-fn located(project: &Project, node: &Node, line: usize, diagnostic: Diagnostic) -> Diagnostic {
-    let text = std::fs::read_to_string(project.file.root.join(&node.original_file_path)).ok();
-    if line == 0 {
-        return diagnostic.in_file(&node.original_file_path);
-    }
-    let source = if node.raw_code.is_empty()
-        || matches!(
-            node.kind,
-            NodeKind::Test {
-                metadata: Some(_),
-                ..
-            }
-        ) {
-        text.as_deref()
+/// Point at the first line of the node's file that mentions one of `names` in quotes.
+fn located(project: &Project, node: &Node, names: &[&str], diagnostic: Diagnostic) -> Diagnostic {
+    let is_generic_test = matches!(
+        node.kind,
+        NodeKind::Test {
+            metadata: Some(_),
+            ..
+        }
+    );
+    let text = if node.raw_code.is_empty() || is_generic_test {
+        std::fs::read_to_string(project.file.root.join(&node.original_file_path))
+            .unwrap_or_default()
     } else {
-        Some(node.raw_code.as_str())
+        node.raw_code.clone()
     };
-    let column = source
-        .and_then(|s| s.lines().nth(line - 1))
+    let line = names.iter().find_map(|name| {
+        [
+            format!("'{name}'"),
+            format!("\"{name}\""),
+            format!(" {name}\n"),
+            format!(" {name}"),
+        ]
+        .iter()
+        .find_map(|needle| crate::yaml::line_of(&text, needle))
+    });
+    let Some(line) = line else {
+        return diagnostic.in_file(&node.original_file_path);
+    };
+    let column = text
+        .lines()
+        .nth(line - 1)
         .and_then(|l| l.find("ref(").or_else(|| l.find("source(")))
         .map(|c| c + 1);
-    diagnostic.at(&node.original_file_path, line, column, source)
+    diagnostic.at(&node.original_file_path, line, column, Some(&text))
 }
 
 fn describe(node: &Node) -> String {
@@ -263,22 +278,8 @@ fn unknown_ref<'a>(
     project: &Project,
     node: &Node,
     name: &str,
-    line: usize,
     known: impl Iterator<Item = &'a str>,
 ) -> Diagnostic {
-    let line = if matches!(
-        node.kind,
-        NodeKind::Test {
-            metadata: Some(_),
-            ..
-        }
-    ) {
-        let text = std::fs::read_to_string(project.file.root.join(&node.original_file_path))
-            .unwrap_or_default();
-        crate::yaml::line_of(&text, name).unwrap_or(0)
-    } else {
-        line
-    };
     let diagnostic = Diagnostic::new(
         DiagnosticKind::UnknownRef,
         format!("{} refers to `{name}`, which was not found", describe(node)),
@@ -292,7 +293,7 @@ fn unknown_ref<'a>(
                 .to_owned(),
         }
     };
-    located(project, node, line, diagnostic).hint(hint)
+    located(project, node, &[name], diagnostic).hint(hint)
 }
 
 fn unknown_source(
@@ -300,8 +301,7 @@ fn unknown_source(
     node: &Node,
     source: &str,
     table: &str,
-    line: usize,
-    sources: &HashMap<(&str, &str), &NodeId>,
+    sources: &HashMap<(&str, &str), usize>,
 ) -> Diagnostic {
     let diagnostic = Diagnostic::new(
         DiagnosticKind::UnknownSource,
@@ -321,5 +321,5 @@ fn unknown_source(
             "declare it under `sources:` in a schema YAML file under the model paths".to_owned()
         }
     };
-    located(project, node, line, diagnostic).hint(hint)
+    located(project, node, &[table], diagnostic).hint(hint)
 }

@@ -132,11 +132,9 @@ fn ref_fn(state: &State, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Err
     };
     match &node.phase {
         Phase::Parse => {
-            let line = node.line_of(&[format!("'{name}'"), format!("\"{name}\"")]);
             lock(&node.references).push(Reference::Ref {
                 package,
                 name: name.clone(),
-                line,
             });
             Ok(RelationValue::value(Relation {
                 database: String::new(),
@@ -182,11 +180,9 @@ fn source_fn(state: &State, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, 
     };
     match &node.phase {
         Phase::Parse => {
-            let line = node.line_of(&[format!("'{table}'"), format!("\"{table}\"")]);
             lock(&node.references).push(Reference::Source {
                 source: source.clone(),
                 table: table.clone(),
-                line,
             });
             Ok(RelationValue::value(Relation {
                 database: String::new(),

@@ -61,6 +61,9 @@ pub enum Phase {
     Compile(CompileInputs),
 }
 
+/// Reads environment variables; injected so tests need not touch the process environment.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Engine-wide values: the target, variables and how to read the environment.
 #[derive(Clone)]
 pub struct EngineOptions {
@@ -71,7 +74,7 @@ pub struct EngineOptions {
     /// `--vars` first, then the project file's vars.
     pub cli_vars: IndexMap<String, serde_json::Value>,
     pub project_vars: IndexMap<String, serde_json::Value>,
-    pub env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: EnvLookup,
 }
 
 impl std::fmt::Debug for EngineOptions {
@@ -137,11 +140,7 @@ impl Engine {
 
     /// Parse phase: render the template, recording `ref`/`source`/`config` calls.
     pub fn parse(&self, node: &NodeInput<'_>) -> Result<ParseOutcome, Diagnostic> {
-        let state = Arc::new(NodeState::new(
-            Phase::Parse,
-            node.source,
-            node.config.clone(),
-        ));
+        let state = Arc::new(NodeState::new(Phase::Parse, node.config.clone()));
         self.render(node, &state)?;
         Ok(ParseOutcome {
             references: std::mem::take(&mut *lock(&state.references)),
@@ -156,11 +155,7 @@ impl Engine {
         node: &NodeInput<'_>,
         inputs: CompileInputs,
     ) -> Result<CompileOutcome, Diagnostic> {
-        let state = Arc::new(NodeState::new(
-            Phase::Compile(inputs),
-            node.source,
-            node.config.clone(),
-        ));
+        let state = Arc::new(NodeState::new(Phase::Compile(inputs), node.config.clone()));
         let sql = self.render(node, &state)?;
         let ephemerals = std::mem::take(&mut *lock(&state.ephemerals));
         Ok(CompileOutcome {
@@ -178,7 +173,7 @@ impl Engine {
         node: &NodeInput<'_>,
         phase: Phase,
     ) -> Result<String, Diagnostic> {
-        let state = Arc::new(NodeState::new(phase, node.source, node.config.clone()));
+        let state = Arc::new(NodeState::new(phase, node.config.clone()));
         let ctx = node_context(node, &state);
         let mut values: Vec<Value> = args.iter().map(to_value).collect();
         if !kwargs.is_empty() {
@@ -234,7 +229,7 @@ impl Engine {
 pub fn render_config_string(
     raw: &str,
     vars: &IndexMap<String, serde_json::Value>,
-    env: &Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: &EnvLookup,
 ) -> Result<String, Diagnostic> {
     let mut environment = base_environment();
     let options = EngineOptions {

@@ -20,7 +20,6 @@ pub const NODE_STATE: &str = "__ghforge_node";
 #[derive(Debug)]
 pub struct NodeState {
     pub phase: Phase,
-    pub source_text: String,
     pub references: Mutex<Vec<Reference>>,
     pub config_calls: Mutex<Vec<ConfigLayer>>,
     pub macros_called: Mutex<BTreeSet<String>>,
@@ -31,10 +30,9 @@ pub struct NodeState {
 }
 
 impl NodeState {
-    pub fn new(phase: Phase, source_text: &str, config: ConfigLayer) -> Self {
+    pub fn new(phase: Phase, config: ConfigLayer) -> Self {
         Self {
             phase,
-            source_text: source_text.to_owned(),
             references: Mutex::default(),
             config_calls: Mutex::default(),
             macros_called: Mutex::default(),
@@ -50,14 +48,6 @@ impl NodeState {
             .lookup(NODE_STATE)
             .and_then(|v| v.downcast_object::<NodeState>())
             .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "no node is being rendered"))
-    }
-
-    /// The 1-based line of the first `needle` in the node's text (for recorded calls).
-    pub fn line_of(&self, needles: &[String]) -> usize {
-        needles
-            .iter()
-            .find_map(|needle| crate::yaml::line_of(&self.source_text, needle))
-            .unwrap_or(0)
     }
 }
 

@@ -586,8 +586,7 @@ pub fn tree_layers(tree: &Value, fqn: &[String]) -> Vec<ConfigLayer> {
     let mut layers = Vec::new();
     let mut level = tree;
     let mut depth = 0;
-    loop {
-        let Value::Object(map) = level else { break };
+    while let Value::Object(map) = level {
         let layer: ConfigLayer = map
             .iter()
             .filter(|(key, value)| {

@@ -35,13 +35,14 @@ impl FoundFile {
 }
 
 /// Every file with one of `extensions` under `root/<folder>` for each folder, sorted by path.
+/// Files are listed first, then read in parallel.
 pub fn files(
     root: &Path,
     folders: &[String],
     extensions: &[&str],
     exclude_folder: Option<&str>,
 ) -> Result<Vec<FoundFile>, Diagnostic> {
-    let mut found = Vec::new();
+    let mut listed: Vec<(PathBuf, String, String)> = Vec::new();
     for folder in folders {
         let base = root.join(folder);
         if !base.is_dir() {
@@ -67,16 +68,21 @@ pub fn files(
             if exclude_folder.is_some_and(|f| relative.starts_with(&format!("{f}/"))) {
                 continue;
             }
-            let text = std::fs::read_to_string(path).map_err(|err| io_error(path, "read", &err))?;
-            found.push(FoundFile {
-                absolute: path.to_path_buf(),
-                original_file_path: relative_slash(path, root),
-                path: relative,
-                text,
-            });
+            listed.push((path.to_path_buf(), relative_slash(path, root), relative));
         }
     }
-    Ok(found)
+    crate::parallel::map(&listed, |(absolute, original_file_path, path)| {
+        let text =
+            std::fs::read_to_string(absolute).map_err(|err| io_error(absolute, "read", &err))?;
+        Ok(FoundFile {
+            absolute: absolute.clone(),
+            original_file_path: original_file_path.clone(),
+            path: path.clone(),
+            text,
+        })
+    })
+    .into_iter()
+    .collect()
 }
 
 fn relative_slash(path: &Path, base: &Path) -> String {

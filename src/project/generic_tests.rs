@@ -9,7 +9,7 @@ use crate::error::{Diagnostic, DiagnosticKind};
 use crate::yaml;
 
 use super::config::{ConfigLayer, is_known_key};
-use super::nodes::{NodeId, TestMetadata};
+use super::nodes::{NodeId, Reference, TestMetadata};
 
 /// What a generic test is attached to.
 #[derive(Debug, Clone)]
@@ -35,6 +35,10 @@ pub struct GenericTest {
     pub config: ConfigLayer,
     pub attached_node: NodeId,
     pub column_name: Option<String>,
+    /// The tested node and every `ref(...)`/`source(...)` among the arguments.
+    pub references: Vec<Reference>,
+    /// Names of the macros the test calls directly.
+    pub macros: Vec<String>,
 }
 
 /// Build one generic test from its YAML entry.
@@ -124,7 +128,23 @@ pub fn build(
         "model".to_owned(),
         Value::from(format!("{{{{ get_where_subquery({target_expr}) }}}}")),
     );
+    let mut references = vec![match target {
+        Target::Node { name, .. } => Reference::Ref {
+            package: None,
+            name: (*name).to_owned(),
+        },
+        Target::Source { source, table, .. } => Reference::Source {
+            source: (*source).to_owned(),
+            table: (*table).to_owned(),
+        },
+    }];
+    references.extend(kwargs.values().filter_map(argument_reference));
     Ok(GenericTest {
+        references,
+        macros: vec![
+            format!("test_{macro_name}"),
+            "get_where_subquery".to_owned(),
+        ],
         unique_id: NodeId(format!("test.{project}.{name}.{}", &hash[..10])),
         raw_code: format!("{{{{ {macro_call}({}) }}}}", call_args.join(", ")),
         metadata: TestMetadata {
@@ -138,6 +158,36 @@ pub fn build(
         attached_node: attached,
         column_name: column_name.map(str::to_owned),
     })
+}
+
+/// A `ref('x')` or `source('a', 'b')` argument (e.g. `relationships`' `to`), as a reference.
+fn argument_reference(value: &Value) -> Option<Reference> {
+    let text = value.as_str()?.trim();
+    let (function, rest) = text.split_once('(')?;
+    let inner = rest.strip_suffix(')')?;
+    let parts: Vec<String> = inner
+        .split(',')
+        .map(|part| {
+            part.trim()
+                .trim_matches(|c| c == '\'' || c == '"')
+                .to_owned()
+        })
+        .collect();
+    match (function.trim(), parts.as_slice()) {
+        ("ref", [name]) => Some(Reference::Ref {
+            package: None,
+            name: name.clone(),
+        }),
+        ("ref", [package, name]) => Some(Reference::Ref {
+            package: Some(package.clone()),
+            name: name.clone(),
+        }),
+        ("source", [source, table]) => Some(Reference::Source {
+            source: source.clone(),
+            table: table.clone(),
+        }),
+        _ => None,
+    }
 }
 
 /// `- unique` or `- accepted_values: {...}` or `- name: x, test_name: accepted_values, ...`.

@@ -11,7 +11,6 @@ pub mod project_file;
 pub mod schema_yml;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
@@ -28,8 +27,7 @@ use profiles::Target;
 use project_file::ProjectFile;
 use schema_yml::{RawColumn, RawNodeProps, RawSchemaFile};
 
-/// Reads environment variables; injected so tests need not touch the process environment.
-pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+pub use crate::jinja::EnvLookup;
 
 /// What loading a project needs, resolved by the settings.
 pub struct LoadInputs {
@@ -101,8 +99,12 @@ struct Pending {
     layers: Vec<ConfigLayer>,
     description: String,
     columns: IndexMap<String, ColumnInfo>,
-    /// Only models and tests are rendered while parsing.
+    /// Only models and singular tests are rendered while parsing; generic tests know their
+    /// references from their YAML entry.
     render: bool,
+    /// References known without rendering (generic tests).
+    references: Vec<nodes::Reference>,
+    macros: Vec<String>,
 }
 
 /// Load the project: macros, schema YAML, models, seeds, sources and tests.
@@ -172,7 +174,7 @@ pub fn load(inputs: LoadInputs) -> Result<Project, Diagnostic> {
         )?);
     }
     pending.extend(pending_sources(&file, &schemas)?);
-    pending.extend(pending_generic_tests(&file, &schemas, &pending)?);
+    pending.extend(pending_generic_tests(&file, &schemas, &pending, &engine)?);
     let singular = discover::files(&root, &file.test_paths, &["sql"], Some("generic"))?;
     for test in &singular {
         let name = test.stem();
@@ -198,6 +200,8 @@ pub fn load(inputs: LoadInputs) -> Result<Project, Diagnostic> {
             description: String::new(),
             columns: IndexMap::new(),
             render: true,
+            references: Vec::new(),
+            macros: Vec::new(),
         });
     }
 
@@ -259,8 +263,16 @@ pub fn load(inputs: LoadInputs) -> Result<Project, Diagnostic> {
             config,
             description: p.description,
             columns: p.columns,
-            references: outcome.references,
-            macros: outcome.macros_called.into_iter().collect(),
+            references: if p.render {
+                outcome.references
+            } else {
+                p.references
+            },
+            macros: if p.render {
+                outcome.macros_called.into_iter().collect()
+            } else {
+                p.macros
+            },
             relation: Relation {
                 database: String::new(),
                 schema: String::new(),
@@ -448,6 +460,8 @@ fn pending_node(
             .map(|(_, p)| columns_of(&p.columns))
             .unwrap_or_default(),
         render: is_model,
+        references: Vec::new(),
+        macros: Vec::new(),
         name,
     })
 }
@@ -522,6 +536,8 @@ fn pending_sources(
                 description: table.description.clone(),
                 columns: columns_of(&table.columns),
                 render: false,
+                references: Vec::new(),
+                macros: Vec::new(),
             });
         }
     }
@@ -532,55 +548,20 @@ fn pending_generic_tests(
     file: &ProjectFile,
     schemas: &SchemaIndex<'_>,
     known: &[Pending],
+    engine: &Engine,
 ) -> Result<Vec<Pending>, Diagnostic> {
     let ids: HashMap<&str, &NodeId> = known
         .iter()
         .filter(|p| matches!(p.kind, NodeKind::Model | NodeKind::Seed))
         .map(|p| (p.name.as_str(), &p.unique_id))
         .collect();
-    let mut out = Vec::new();
-    let mut push = |yml: &FoundFile,
-                    entries: &[yaml::Tree],
-                    target: &generic_tests::Target<'_>,
-                    column: Option<&str>|
-     -> Result<(), Diagnostic> {
-        for entry in entries {
-            let test = generic_tests::build(
-                &file.name,
-                &yml.original_file_path,
-                &yml.text,
-                entry,
-                target,
-                column,
-            )?;
-            let mut fqn = vec![file.name.clone()];
-            fqn.extend(yml.folders());
-            fqn.push(test.name.clone());
-            let mut layers = tree_layers(&file.tests, &fqn);
-            layers.push(test.config);
-            out.push(Pending {
-                unique_id: test.unique_id,
-                kind: NodeKind::Test {
-                    metadata: Some(test.metadata),
-                    attached_node: Some(test.attached_node),
-                    column_name: test.column_name,
-                },
-                name: test.name,
-                fqn,
-                path: format!("{}.sql", test.short_name),
-                original_file_path: yml.original_file_path.clone(),
-                patch_path: None,
-                checksum: checksum::sha256(&test.raw_code),
-                raw_code: test.raw_code,
-                default_materialization: Materialization::Test,
-                layers,
-                description: String::new(),
-                columns: IndexMap::new(),
-                render: true,
-            });
-        }
-        Ok(())
-    };
+    // One job per test entry, in a stable order; the jobs then run in parallel.
+    let mut jobs: Vec<(
+        &FoundFile,
+        &yaml::Tree,
+        generic_tests::Target<'_>,
+        Option<&str>,
+    )> = Vec::new();
     let mut described: Vec<_> = schemas
         .models
         .values()
@@ -597,29 +578,101 @@ fn pending_generic_tests(
             name: &props.name,
             id,
         };
-        push(yml, &props.tests, &target, None)?;
+        jobs.extend(
+            props
+                .tests
+                .iter()
+                .map(|entry| (*yml, entry, target.clone(), None)),
+        );
         for column in &props.columns {
-            push(yml, &column.tests, &target, Some(&column.name))?;
+            jobs.extend(
+                column
+                    .tests
+                    .iter()
+                    .map(|entry| (*yml, entry, target.clone(), Some(column.name.as_str()))),
+            );
         }
     }
+    let source_ids: Vec<NodeId> = schemas
+        .sources
+        .iter()
+        .flat_map(|(_, source)| {
+            source.tables.iter().map(|table| {
+                NodeId(format!(
+                    "source.{}.{}.{}",
+                    file.name, source.name, table.name
+                ))
+            })
+        })
+        .collect();
+    let mut source_ids = source_ids.iter();
     for (yml, source) in &schemas.sources {
         for table in &source.tables {
-            let id = NodeId(format!(
-                "source.{}.{}.{}",
-                file.name, source.name, table.name
-            ));
+            let Some(id) = source_ids.next() else { break };
             let target = generic_tests::Target::Source {
                 source: &source.name,
                 table: &table.name,
-                id: &id,
+                id,
             };
-            push(yml, &table.tests, &target, None)?;
+            jobs.extend(
+                table
+                    .tests
+                    .iter()
+                    .map(|entry| (*yml, entry, target.clone(), None)),
+            );
             for column in &table.columns {
-                push(yml, &column.tests, &target, Some(&column.name))?;
+                jobs.extend(
+                    column
+                        .tests
+                        .iter()
+                        .map(|entry| (*yml, entry, target.clone(), Some(column.name.as_str()))),
+                );
             }
         }
     }
-    Ok(out)
+    crate::parallel::map(&jobs, |(yml, entry, target, column)| {
+        let test = generic_tests::build(
+            &file.name,
+            &yml.original_file_path,
+            &yml.text,
+            entry,
+            target,
+            *column,
+        )?;
+        let mut fqn = vec![file.name.clone()];
+        fqn.extend(yml.folders());
+        fqn.push(test.name.clone());
+        let mut layers = tree_layers(&file.tests, &fqn);
+        layers.push(test.config);
+        Ok(Pending {
+            unique_id: test.unique_id,
+            kind: NodeKind::Test {
+                metadata: Some(test.metadata),
+                attached_node: Some(test.attached_node),
+                column_name: test.column_name,
+            },
+            name: test.name,
+            fqn,
+            path: format!("{}.sql", test.short_name),
+            original_file_path: yml.original_file_path.clone(),
+            patch_path: None,
+            checksum: checksum::sha256(&test.raw_code),
+            raw_code: test.raw_code,
+            default_materialization: Materialization::Test,
+            layers,
+            description: String::new(),
+            columns: IndexMap::new(),
+            render: false,
+            references: test.references,
+            macros: test
+                .macros
+                .iter()
+                .filter_map(|name| engine.macros().get(name).map(|m| m.unique_id.clone()))
+                .collect(),
+        })
+    })
+    .into_iter()
+    .collect()
 }
 
 fn config_diagnostic(err: &config::ConfigError, p: &Pending, file: &ProjectFile) -> Diagnostic {

@@ -94,18 +94,17 @@ pub struct ColumnInfo {
     pub data_type: Option<String>,
 }
 
-/// A `ref(...)` or `source(...)` call recorded while parsing, with the line it is on.
+/// A `ref(...)` or `source(...)` call recorded while parsing. Its line is looked up only when
+/// it needs reporting, so parsing stays cheap.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reference {
     Ref {
         package: Option<String>,
         name: String,
-        line: usize,
     },
     Source {
         source: String,
         table: String,
-        line: usize,
     },
 }
 

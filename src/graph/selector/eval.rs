@@ -106,11 +106,11 @@ pub fn select(
 /// (direct, indirect) node sets, as dbt combines them.
 type Bundle = (BTreeSet<NodeId>, BTreeSet<NodeId>);
 
+/// How a set operation folds its components' sets.
+type Combine = fn(Vec<BTreeSet<NodeId>>) -> BTreeSet<NodeId>;
+
 fn eval(ctx: &SelectionContext<'_>, selection: &Selection) -> Result<Bundle, Diagnostic> {
-    let (components, combine): (
-        Vec<&Selection>,
-        fn(Vec<BTreeSet<NodeId>>) -> BTreeSet<NodeId>,
-    ) = match selection {
+    let (components, combine): (Vec<&Selection>, Combine) = match selection {
         Selection::All => {
             return Ok((ctx.project.nodes.keys().cloned().collect(), BTreeSet::new()));
         }
@@ -212,13 +212,11 @@ fn expand_tests(ctx: &SelectionContext<'_>, selected: BTreeSet<NodeId>) -> Bundl
                 continue;
             }
             let parents = ctx.dag.parents(child);
-            if ctx.indirect == IndirectSelection::Eager
+            let joins = ctx.indirect == IndirectSelection::Eager
                 || parents.iter().all(|p| selected.contains(p))
-            {
-                direct.insert(child.clone());
-            } else if ctx.indirect == IndirectSelection::Buildable
-                && parents.iter().all(|p| selected_and_parents.contains(p))
-            {
+                || (ctx.indirect == IndirectSelection::Buildable
+                    && parents.iter().all(|p| selected_and_parents.contains(p)));
+            if joins {
                 direct.insert(child.clone());
             } else {
                 indirect.insert(child.clone());

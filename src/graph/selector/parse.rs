@@ -88,9 +88,9 @@ fn parse_atom(atom: &str, token: &str) -> Result<Criterion, Diagnostic> {
     let mut children = None;
     let trailing_digits = rest.chars().rev().take_while(char::is_ascii_digit).count();
     let before_digits = &rest[..rest.len() - trailing_digits];
-    if before_digits.ends_with('+') {
+    if let Some(stripped) = before_digits.strip_suffix('+') {
         children = Some(parse_depth(&rest[rest.len() - trailing_digits..], atom)?);
-        rest = &before_digits[..before_digits.len() - 1];
+        rest = stripped;
     }
     if childrens_parents && (parents.is_some() || children.is_some()) {
         return Err(selector_error(
