@@ -80,6 +80,26 @@ pub enum Command {
     /// List project nodes (models, seeds, sources, tests) that a selection picks.
     #[command(alias = "list")]
     Ls(LsArgs),
+    /// Build the selected models in the target warehouse, in DAG order over `--threads`
+    /// workers; a failed model skips its descendants. Writes `run_results.json`.
+    Run(RunArgs),
+    /// Load the selected seeds (CSV files under the seed paths) into the target warehouse.
+    Seed(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Worker threads (default: the target's `threads`).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Rebuild incremental models (and seeds) from scratch.
+    #[arg(long)]
+    pub full_refresh: bool,
+    /// Stop scheduling new nodes after the first failure.
+    #[arg(long, short = 'x')]
+    pub fail_fast: bool,
 }
 
 #[derive(Debug, Args)]

@@ -58,85 +58,124 @@ impl Resolver for ProjectResolver {
     }
 }
 
-/// Compile the nodes in `ids` (and the ephemeral models they need).
-/// `is_incremental` says, per node, what `is_incremental()` returns.
+/// Compiles nodes of one project: ephemeral models are compiled on first use and injected as
+/// CTEs into the nodes that ref them.
+#[derive(Debug)]
+pub struct Compiler<'a> {
+    project: &'a Project,
+    dag: &'a Dag,
+    resolver: Arc<ProjectResolver>,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(project: &'a Project, dag: &'a Dag) -> Self {
+        let mut refs = HashMap::new();
+        let mut sources = HashMap::new();
+        for node in project.nodes.values() {
+            match &node.kind {
+                NodeKind::Model | NodeKind::Seed => {
+                    let ephemeral = node.config.materialized == Materialization::Ephemeral;
+                    refs.insert(node.name.clone(), (node.relation.clone(), ephemeral));
+                }
+                NodeKind::Source { source_name, .. } => {
+                    sources.insert(
+                        (source_name.clone(), node.name.clone()),
+                        node.relation.clone(),
+                    );
+                }
+                NodeKind::Test { .. } => {}
+            }
+        }
+        Self {
+            project,
+            dag,
+            resolver: Arc::new(ProjectResolver {
+                refs,
+                sources,
+                ephemeral_sql: RwLock::default(),
+            }),
+        }
+    }
+
+    /// Compile the ephemeral models that `ids` need (parents before children).
+    pub fn prepare_ephemerals(
+        &self,
+        ids: &BTreeSet<NodeId>,
+    ) -> Result<BTreeMap<NodeId, CompiledNode>, Diagnostic> {
+        let needed = self.dag.reach(ids, true, None);
+        let mut compiled = BTreeMap::new();
+        for id in self.dag.topological_order() {
+            let node = &self.project.nodes[&id];
+            let is_ephemeral = node.config.materialized == Materialization::Ephemeral
+                && matches!(node.kind, NodeKind::Model);
+            if is_ephemeral && (needed.contains(&id) || ids.contains(&id)) {
+                let outcome = self.compile_node(node, false, None)?;
+                self.resolver
+                    .ephemeral_sql
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(node.name.clone(), outcome.sql.clone());
+                compiled.insert(id, outcome);
+            }
+        }
+        Ok(compiled)
+    }
+
+    /// Compile one node; `is_incremental` is what `is_incremental()` returns in it.
+    pub fn compile_node(
+        &self,
+        node: &Node,
+        is_incremental: bool,
+        runner: Option<Arc<dyn QueryRunner>>,
+    ) -> Result<CompiledNode, Diagnostic> {
+        self.render(node, &node.raw_code, is_incremental, runner)
+    }
+
+    /// Render `text` (a hook, say) in the context of `node`.
+    pub fn render(
+        &self,
+        node: &Node,
+        text: &str,
+        is_incremental: bool,
+        runner: Option<Arc<dyn QueryRunner>>,
+    ) -> Result<CompiledNode, Diagnostic> {
+        let mut input = self.project.node_input(node);
+        input.source = text;
+        let inputs = CompileInputs {
+            resolver: self.resolver.clone(),
+            is_incremental,
+            runner,
+        };
+        self.project
+            .engine
+            .compile(&input, inputs)
+            .map(|outcome| CompiledNode {
+                sql: outcome.sql,
+                macros: outcome.macros_called,
+            })
+    }
+}
+
+/// Compile the nodes in `ids` (and the ephemeral models they need) without a database:
+/// `is_incremental()` is false.
 pub fn compile(
     project: &Project,
     dag: &Dag,
     ids: &BTreeSet<NodeId>,
-    runner: Option<Arc<dyn QueryRunner>>,
-    is_incremental: &(dyn Fn(&Node) -> bool + Sync),
 ) -> Result<BTreeMap<NodeId, CompiledNode>, Diagnostic> {
-    let mut refs = HashMap::new();
-    let mut sources = HashMap::new();
-    for node in project.nodes.values() {
-        match &node.kind {
-            NodeKind::Model | NodeKind::Seed => {
-                let ephemeral = node.config.materialized == Materialization::Ephemeral;
-                refs.insert(node.name.clone(), (node.relation.clone(), ephemeral));
-            }
-            NodeKind::Source { source_name, .. } => {
-                sources.insert(
-                    (source_name.clone(), node.name.clone()),
-                    node.relation.clone(),
-                );
-            }
-            NodeKind::Test { .. } => {}
-        }
-    }
-    let resolver = Arc::new(ProjectResolver {
-        refs,
-        sources,
-        ephemeral_sql: RwLock::default(),
-    });
-    let inputs = |node: &Node| CompileInputs {
-        resolver: resolver.clone(),
-        is_incremental: is_incremental(node),
-        runner: runner.clone(),
-    };
-
-    // Ephemeral ancestors first, parents before children.
-    let needed = dag.reach(ids, true, None);
-    let mut compiled = BTreeMap::new();
-    for id in dag.topological_order() {
-        let node = &project.nodes[&id];
-        let is_ephemeral = node.config.materialized == Materialization::Ephemeral
-            && matches!(node.kind, NodeKind::Model);
-        if is_ephemeral && (needed.contains(&id) || ids.contains(&id)) {
-            let outcome = project
-                .engine
-                .compile(&project.node_input(node), inputs(node))?;
-            resolver
-                .ephemeral_sql
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(node.name.clone(), outcome.sql.clone());
-            if ids.contains(&id) {
-                compiled.insert(
-                    id.clone(),
-                    CompiledNode {
-                        sql: outcome.sql,
-                        macros: outcome.macros_called,
-                    },
-                );
-            }
-        }
-    }
+    let compiler = Compiler::new(project, dag);
+    let mut compiled: BTreeMap<NodeId, CompiledNode> = compiler
+        .prepare_ephemerals(ids)?
+        .into_iter()
+        .filter(|(id, _)| ids.contains(id))
+        .collect();
     let rest: Vec<&Node> = ids
         .iter()
         .filter(|id| !compiled.contains_key(*id))
         .filter_map(|id| project.nodes.get(id))
         .filter(|node| node.is_compiled())
         .collect();
-    let results = crate::parallel::map(&rest, |node| {
-        project
-            .engine
-            .compile(&project.node_input(node), inputs(node))
-            .map(|outcome| CompiledNode {
-                sql: outcome.sql,
-                macros: outcome.macros_called,
-            })
-    });
+    let results = crate::parallel::map(&rest, |node| compiler.compile_node(node, false, None));
     for (node, result) in rest.into_iter().zip(results) {
         compiled.insert(node.unique_id.clone(), result?);
     }

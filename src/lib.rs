@@ -1,6 +1,7 @@
 //! ghforge: a dbt-style declarative SQL transformation engine on DuckDB, built for GitHub
 //! Archive data. The binary (`main.rs`) is a thin shell over this library.
 
+pub mod adapters;
 pub mod artifacts;
 pub mod checksum;
 pub mod cli;
@@ -8,8 +9,10 @@ pub mod commands;
 pub mod compile;
 pub mod console;
 pub mod error;
+pub mod execute;
 pub mod graph;
 pub mod jinja;
+pub mod materialize;
 pub mod parallel;
 pub mod project;
 pub mod settings;

@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         .and_then(|settings| match &cli.command {
             Command::Compile(args) => commands::compile::run(settings, args),
             Command::Ls(args) => commands::ls::run(settings, args),
+            Command::Run(args) => commands::run::run(settings, args, commands::run::Kind::Run),
+            Command::Seed(args) => commands::run::run(settings, args, commands::run::Kind::Seed),
         });
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -2,3 +2,4 @@
 //! command, `run_results.json`).
 
 pub mod manifest;
+pub mod run_results;

@@ -22,13 +22,7 @@ pub fn run(settings: Settings, args: &CompileArgs) -> Result<i32> {
     )?;
     let console = loaded.console;
     console.info("found", &found_summary(&loaded.project), json!({}));
-    let compiled = compile(
-        &loaded.project,
-        &loaded.dag,
-        &loaded.selected,
-        None,
-        &|_| false,
-    )?;
+    let compiled = compile(&loaded.project, &loaded.dag, &loaded.selected)?;
     let target_dir = loaded.target_dir();
     write_compiled(&loaded.project, &target_dir, &compiled)?;
     let invocation = invocation();

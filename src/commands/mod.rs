@@ -2,6 +2,7 @@
 
 pub mod compile;
 pub mod ls;
+pub mod run;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

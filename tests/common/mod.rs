@@ -69,8 +69,29 @@ pub fn scrub(text: &str, project: &Path) -> String {
     let canonical = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
     let mut text = text.replace(&canonical.display().to_string(), "[PROJECT]");
     text = text.replace(&project.display().to_string(), "[PROJECT]");
+    // Log lines start with a `HH:MM:SS` clock.
+    text = text
+        .lines()
+        .map(|line| {
+            let bytes = line.as_bytes();
+            let is_clock = bytes.len() >= 10
+                && bytes[2] == b':'
+                && bytes[5] == b':'
+                && [0, 1, 3, 4, 6, 7]
+                    .iter()
+                    .all(|&i| bytes[i].is_ascii_digit());
+            if is_clock {
+                format!("[CLOCK]{}", &line[8..])
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" };
     let mut out = String::with_capacity(text.len());
-    // Seconds such as `0.02s` become `[TIME]`.
+    // Seconds such as `in 0.02s` become `in [TIME]`; dot leaders vary with them, so they are
+    // cut to three.
     let mut rest = text.as_str();
     while let Some(index) = rest.find(" in ") {
         out.push_str(&rest[..index + 4]);

@@ -1,0 +1,364 @@
+//! Running selected nodes on a warehouse: a topological scheduler over N worker threads (one
+//! warehouse session each). A failed node marks its descendants skipped; the rest go on, unless
+//! `--fail-fast` stops scheduling.
+
+mod node;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use crate::adapters::Adapter;
+use crate::compile::Compiler;
+use crate::console::{Console, Status};
+use crate::graph::Dag;
+use crate::project::Project;
+use crate::project::nodes::NodeId;
+
+pub use node::describe;
+
+/// How a node ended, with dbt's status words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeStatus {
+    Success,
+    Error,
+    Skipped,
+}
+
+impl NodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Error => "error",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// One phase of a node's execution (`compile`, `execute`).
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub name: &'static str,
+    pub started_at: SystemTime,
+    pub completed_at: SystemTime,
+}
+
+/// The result of one node.
+#[derive(Debug, Clone)]
+pub struct NodeResult {
+    pub unique_id: NodeId,
+    pub status: NodeStatus,
+    pub message: String,
+    pub timing: Vec<Timing>,
+    pub execution_time: Duration,
+    pub rows_affected: Option<u64>,
+    pub adapter_message: Option<String>,
+    pub compiled_code: Option<String>,
+    pub thread: usize,
+}
+
+/// What a run was asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub threads: usize,
+    pub full_refresh: bool,
+    pub fail_fast: bool,
+}
+
+/// Parents and children among the nodes of a run, looking through ephemeral models (which do
+/// not run but stand between nodes that do).
+struct RunGraph {
+    parents: BTreeMap<NodeId, BTreeSet<NodeId>>,
+    children: BTreeMap<NodeId, BTreeSet<NodeId>>,
+}
+
+impl RunGraph {
+    fn new(project: &Project, dag: &Dag, nodes: &BTreeSet<NodeId>) -> Self {
+        let mut parents: BTreeMap<NodeId, BTreeSet<NodeId>> = BTreeMap::new();
+        let mut children: BTreeMap<NodeId, BTreeSet<NodeId>> = BTreeMap::new();
+        for id in nodes {
+            let mut found = BTreeSet::new();
+            let mut stack: Vec<&NodeId> = dag.parents(id).iter().collect();
+            let mut seen = BTreeSet::new();
+            while let Some(parent) = stack.pop() {
+                if !seen.insert(parent) {
+                    continue;
+                }
+                if nodes.contains(parent) {
+                    found.insert(parent.clone());
+                } else if project.nodes[parent].config.materialized
+                    == crate::project::config::Materialization::Ephemeral
+                {
+                    stack.extend(dag.parents(parent));
+                }
+            }
+            for parent in &found {
+                children
+                    .entry(parent.clone())
+                    .or_default()
+                    .insert(id.clone());
+            }
+            parents.insert(id.clone(), found);
+        }
+        Self { parents, children }
+    }
+
+    fn children(&self, id: &NodeId) -> impl Iterator<Item = &NodeId> {
+        self.children.get(id).into_iter().flatten()
+    }
+}
+
+struct Schedule {
+    /// Unfinished parents (inside the run) per node.
+    waiting: BTreeMap<NodeId, usize>,
+    /// Ready nodes, by their position in the topological order.
+    ready: BTreeSet<(usize, NodeId)>,
+    running: usize,
+    stop: bool,
+    results: Vec<NodeResult>,
+}
+
+/// Run `nodes` (models or seeds, in any order) and return one result per node, in completion
+/// order. `index_of` numbers the log lines (`N of M`).
+pub fn run_nodes(
+    project: &Project,
+    dag: &Dag,
+    nodes: &BTreeSet<NodeId>,
+    adapter: &dyn Adapter,
+    options: RunOptions,
+    console: &Console,
+) -> Vec<NodeResult> {
+    let order: Vec<NodeId> = dag
+        .topological_order()
+        .into_iter()
+        .filter(|id| nodes.contains(id))
+        .collect();
+    let position: BTreeMap<&NodeId, usize> =
+        order.iter().enumerate().map(|(i, id)| (id, i)).collect();
+    let total = order.len();
+    let compiler = Compiler::new(project, dag);
+    let prepared = compiler.prepare_ephemerals(nodes);
+    let mut schedule = Schedule {
+        waiting: BTreeMap::new(),
+        ready: BTreeSet::new(),
+        running: 0,
+        stop: false,
+        results: Vec::new(),
+    };
+    let graph = RunGraph::new(project, dag, nodes);
+    for id in &order {
+        let parents = graph.parents.get(id).map_or(0, BTreeSet::len);
+        if parents == 0 {
+            schedule.ready.insert((position[id], id.clone()));
+        } else {
+            schedule.waiting.insert(id.clone(), parents);
+        }
+    }
+    let shared = (Mutex::new(schedule), Condvar::new());
+    if let Err(err) = prepared {
+        // An ephemeral model failed to compile: nothing can run.
+        let mut schedule = shared.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in &order {
+            schedule.results.push(NodeResult {
+                unique_id: id.clone(),
+                status: NodeStatus::Error,
+                message: err.to_string(),
+                timing: Vec::new(),
+                execution_time: Duration::ZERO,
+                rows_affected: None,
+                adapter_message: None,
+                compiled_code: None,
+                thread: 0,
+            });
+        }
+        return std::mem::take(&mut schedule.results);
+    }
+    if let Err(err) = create_schemas(project, nodes, adapter) {
+        let mut schedule = shared.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in &order {
+            schedule.results.push(node::failed_to_start(
+                &project.nodes[id],
+                0,
+                &format!("Database error: {err}"),
+            ));
+        }
+        return std::mem::take(&mut schedule.results);
+    }
+    let threads = options.threads.clamp(1, total.max(1));
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let shared = &shared;
+            let compiler = &compiler;
+            let position = &position;
+            let graph = &graph;
+            scope.spawn(move || {
+                worker(
+                    thread, shared, project, graph, compiler, adapter, options, console, total,
+                    position,
+                )
+            });
+        }
+    });
+    let (mutex, _) = shared;
+    mutex
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .results
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the scheduler's shared context, passed once per worker"
+)]
+fn worker(
+    thread: usize,
+    shared: &(Mutex<Schedule>, Condvar),
+    project: &Project,
+    graph: &RunGraph,
+    compiler: &Compiler<'_>,
+    adapter: &dyn Adapter,
+    options: RunOptions,
+    console: &Console,
+    total: usize,
+    position: &BTreeMap<&NodeId, usize>,
+) {
+    let (mutex, ready_signal) = shared;
+    let mut session = match adapter.session() {
+        Ok(session) => Some(Arc::new(Mutex::new(session))),
+        Err(err) => {
+            console.warn(
+                "session",
+                &format!("worker {thread} could not connect: {err}"),
+            );
+            None
+        }
+    };
+    loop {
+        let next = {
+            let mut schedule = mutex.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                if schedule.stop && schedule.running == 0 {
+                    break None;
+                }
+                if !schedule.stop {
+                    if let Some(entry) = schedule.ready.pop_first() {
+                        schedule.running += 1;
+                        break Some(entry);
+                    }
+                }
+                if schedule.ready.is_empty() && schedule.running == 0 {
+                    break None;
+                }
+                schedule = ready_signal
+                    .wait(schedule)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        let Some((index, id)) = next else {
+            ready_signal.notify_all();
+            break;
+        };
+        let node = &project.nodes[&id];
+        console.node_start(index + 1, total, &describe(node));
+        let result = match &mut session {
+            Some(session) => node::run(project, node, compiler, session, options, thread),
+            None => node::failed_to_start(node, thread, "no warehouse connection"),
+        };
+        console.node_done(index + 1, total, node, &result);
+        let mut schedule = mutex.lock().unwrap_or_else(PoisonError::into_inner);
+        schedule.running -= 1;
+        let failed = result.status == NodeStatus::Error;
+        schedule.results.push(result);
+        if failed {
+            if options.fail_fast {
+                schedule.stop = true;
+            }
+            skip_descendants(&mut schedule, graph, &id, project, console, total, position);
+        } else {
+            for child in graph.children(&id) {
+                if let Some(count) = schedule.waiting.get_mut(child) {
+                    *count -= 1;
+                    if *count == 0 {
+                        schedule.waiting.remove(child);
+                        schedule.ready.insert((position[child], child.clone()));
+                    }
+                }
+            }
+        }
+        if schedule.stop && schedule.running == 0 {
+            // Fail fast: everything not run is skipped.
+            let pending: Vec<NodeId> = schedule
+                .ready
+                .iter()
+                .map(|(_, id)| id.clone())
+                .chain(schedule.waiting.keys().cloned())
+                .collect();
+            schedule.ready.clear();
+            schedule.waiting.clear();
+            for id in pending {
+                let node = &project.nodes[&id];
+                let result = node::skipped(
+                    node,
+                    "skipped because an earlier node failed and --fail-fast is set",
+                );
+                console.node_done(position[&id] + 1, total, node, &result);
+                schedule.results.push(result);
+            }
+        }
+        drop(schedule);
+        ready_signal.notify_all();
+    }
+}
+
+fn skip_descendants(
+    schedule: &mut Schedule,
+    graph: &RunGraph,
+    failed: &NodeId,
+    project: &Project,
+    console: &Console,
+    total: usize,
+    position: &BTreeMap<&NodeId, usize>,
+) {
+    let failed_name = &project.nodes[failed].name;
+    let mut stack: Vec<&NodeId> = graph.children(failed).collect();
+    let mut seen = BTreeSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        stack.extend(graph.children(id));
+        if schedule.waiting.remove(id).is_none() {
+            continue;
+        }
+        let node = &project.nodes[id];
+        let result = node::skipped(node, &format!("skipped because `{failed_name}` failed"));
+        console.node_done(position[id] + 1, total, node, &result);
+        schedule.results.push(result);
+    }
+}
+
+/// Create every schema the run writes to, once, before the workers start.
+fn create_schemas(
+    project: &Project,
+    nodes: &BTreeSet<NodeId>,
+    adapter: &dyn Adapter,
+) -> Result<(), crate::adapters::AdapterError> {
+    let statements: BTreeSet<String> = nodes
+        .iter()
+        .map(|id| crate::materialize::create_schema(&project.nodes[id].relation))
+        .collect();
+    let mut session = adapter.session()?;
+    for statement in statements {
+        session.execute(&statement)?;
+    }
+    Ok(())
+}
+
+/// The console status of a result.
+pub fn status_of(result: &NodeResult) -> Status {
+    match result.status {
+        NodeStatus::Success => Status::Ok,
+        NodeStatus::Error => Status::Error,
+        NodeStatus::Skipped => Status::Skip,
+    }
+}

@@ -1,0 +1,259 @@
+//! Executing one model or seed: look at what exists, compile (with the real
+//! `is_incremental()`), plan statements with its materialization, run them in one transaction
+//! between the pre- and post-hooks.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Instant, SystemTime};
+
+use crate::adapters::{AdapterError, RelationType, Session};
+use crate::compile::Compiler;
+use crate::jinja::QueryRunner;
+use crate::jinja::objects::QueryTable;
+use crate::materialize::{incremental, seed, table, view};
+use crate::project::Project;
+use crate::project::config::Materialization;
+use crate::project::nodes::{Node, NodeKind};
+
+use super::{NodeResult, NodeStatus, RunOptions, Timing};
+
+/// A worker's session, shared with `run_query` in the templates it compiles.
+pub type SharedSession = Arc<Mutex<Box<dyn Session>>>;
+
+#[derive(Debug)]
+struct SessionRunner(SharedSessionDebug);
+
+struct SharedSessionDebug(SharedSession);
+
+impl std::fmt::Debug for SharedSessionDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Session")
+    }
+}
+
+impl QueryRunner for SessionRunner {
+    fn query(&self, sql: &str) -> Result<QueryTable, String> {
+        let mut session = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
+        session.query(sql).map_err(|err| err.message)
+    }
+}
+
+/// `sql table model silver.events`, as the log lines say it.
+pub fn describe(node: &Node) -> String {
+    let what = match (&node.kind, node.config.materialized) {
+        (NodeKind::Seed, _) => "seed file".to_owned(),
+        (_, materialized) => format!("sql {materialized} model"),
+    };
+    format!(
+        "{what} {}.{}",
+        node.relation.schema, node.relation.identifier
+    )
+}
+
+pub fn skipped(node: &Node, message: &str) -> NodeResult {
+    NodeResult {
+        unique_id: node.unique_id.clone(),
+        status: NodeStatus::Skipped,
+        message: message.to_owned(),
+        timing: Vec::new(),
+        execution_time: std::time::Duration::ZERO,
+        rows_affected: None,
+        adapter_message: None,
+        compiled_code: None,
+        thread: 0,
+    }
+}
+
+pub fn failed_to_start(node: &Node, thread: usize, message: &str) -> NodeResult {
+    NodeResult {
+        status: NodeStatus::Error,
+        thread,
+        ..skipped(node, message)
+    }
+}
+
+/// What one node's execution produced, before timing is attached.
+struct Outcome {
+    compiled: Option<String>,
+    rows_affected: Option<u64>,
+}
+
+pub fn run(
+    project: &Project,
+    node: &Node,
+    compiler: &Compiler<'_>,
+    session: &SharedSession,
+    options: RunOptions,
+    thread: usize,
+) -> NodeResult {
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    let mut timing = Vec::new();
+    let outcome = execute(project, node, compiler, session, options, &mut timing);
+    let (status, message, compiled_code, rows_affected) = match outcome {
+        Ok(outcome) => (
+            NodeStatus::Success,
+            "OK".to_owned(),
+            outcome.compiled,
+            outcome.rows_affected,
+        ),
+        Err((message, compiled)) => (NodeStatus::Error, message, compiled, None),
+    };
+    if timing.is_empty() {
+        timing.push(Timing {
+            name: "execute",
+            started_at,
+            completed_at: SystemTime::now(),
+        });
+    }
+    NodeResult {
+        unique_id: node.unique_id.clone(),
+        status,
+        message,
+        timing,
+        execution_time: started.elapsed(),
+        rows_affected,
+        adapter_message: (status == NodeStatus::Success).then(|| "OK".to_owned()),
+        compiled_code,
+        thread,
+    }
+}
+
+type Failure = (String, Option<String>);
+
+fn execute(
+    project: &Project,
+    node: &Node,
+    compiler: &Compiler<'_>,
+    session: &SharedSession,
+    options: RunOptions,
+    timing: &mut Vec<Timing>,
+) -> Result<Outcome, Failure> {
+    let db_error =
+        |err: AdapterError| -> Failure { (format!("Database error: {}", err.message), None) };
+    let existing = lock(session)
+        .relation_type(&node.relation)
+        .map_err(db_error)?;
+    let full_refresh = node.config.full_refresh.unwrap_or(options.full_refresh);
+    let is_incremental = node.config.materialized == Materialization::Incremental
+        && existing == Some(RelationType::Table)
+        && !full_refresh;
+
+    let compile_started = SystemTime::now();
+    let runner: Arc<dyn QueryRunner> = Arc::new(SessionRunner(SharedSessionDebug(session.clone())));
+    let compiled = match node.kind {
+        NodeKind::Seed => None,
+        _ => Some(
+            compiler
+                .compile_node(node, is_incremental, Some(runner.clone()))
+                .map_err(|d| (format!("Compilation error: {d}"), None))?
+                .sql,
+        ),
+    };
+    let hooks = |texts: &[String]| -> Result<Vec<String>, Failure> {
+        texts
+            .iter()
+            .map(|hook| {
+                compiler
+                    .render(node, hook, is_incremental, Some(runner.clone()))
+                    .map(|c| c.sql)
+                    .map_err(|d| {
+                        (
+                            format!("Compilation error in a hook: {d}"),
+                            compiled.clone(),
+                        )
+                    })
+            })
+            .collect()
+    };
+    let pre_hooks = hooks(&node.config.pre_hook)?;
+    let post_hooks = hooks(&node.config.post_hook)?;
+    timing.push(Timing {
+        name: "compile",
+        started_at: compile_started,
+        completed_at: SystemTime::now(),
+    });
+
+    let execute_started = SystemTime::now();
+    let fail = |err: AdapterError| -> Failure {
+        (format!("Database error: {}", err.message), compiled.clone())
+    };
+    let mut session = lock(session);
+    for hook in &pre_hooks {
+        session.execute(hook).map_err(fail)?;
+    }
+    let statements = match (&node.kind, node.config.materialized, compiled.as_deref()) {
+        (NodeKind::Seed, _, _) => {
+            let csv = project.file.root.join(&node.original_file_path);
+            seed::build(&node.relation, &csv, &node.config.column_types, existing)
+        }
+        (_, Materialization::View, Some(sql)) => view::build(&node.relation, sql, existing),
+        (_, Materialization::Incremental, Some(sql)) if is_incremental => {
+            for statement in incremental::stage(&node.relation, sql) {
+                session.execute(&statement).map_err(fail)?;
+            }
+            let target = session.columns(&node.relation).map_err(fail)?;
+            let staged = session
+                .columns(&incremental::staging_relation(&node.relation))
+                .map_err(fail)?;
+            incremental::apply(&node.relation, &node.config, &target, &staged)
+                .map_err(|err| (format!("Incremental error: {err}"), compiled.clone()))?
+        }
+        (_, Materialization::Table | Materialization::Incremental, Some(sql)) => {
+            table::build(&node.relation, sql, existing)
+        }
+        (_, other, _) => {
+            return Err((
+                format!("materialization `{other}` is not supported by `ghforge run` yet"),
+                compiled.clone(),
+            ));
+        }
+    };
+    let mut rows_affected = in_transaction(&mut **session, &statements).map_err(fail)?;
+    if matches!(node.kind, NodeKind::Seed) {
+        let count = session
+            .query(&format!("select count(*) from {}", node.relation.quoted()))
+            .map_err(fail)?;
+        rows_affected = count
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(serde_json::Value::as_u64);
+    }
+    for hook in &post_hooks {
+        session.execute(hook).map_err(fail)?;
+    }
+    timing.push(Timing {
+        name: "execute",
+        started_at: execute_started,
+        completed_at: SystemTime::now(),
+    });
+    Ok(Outcome {
+        compiled,
+        rows_affected,
+    })
+}
+
+fn lock(session: &SharedSession) -> std::sync::MutexGuard<'_, Box<dyn Session>> {
+    session.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Run `statements` in one transaction; on error roll back so nothing changes. Returns the
+/// largest row count a statement reported (the build or insert).
+fn in_transaction(
+    session: &mut dyn Session,
+    statements: &[String],
+) -> Result<Option<u64>, AdapterError> {
+    session.begin()?;
+    let mut rows = None;
+    for statement in statements {
+        match session.execute(statement) {
+            Ok(response) => rows = rows.max(response.rows_affected),
+            Err(err) => {
+                let _ = session.rollback();
+                return Err(err);
+            }
+        }
+    }
+    session.commit()?;
+    Ok(rows)
+}
