@@ -1,9 +1,10 @@
-//! Generate a large dbt-style project for benchmarks: `cargo run --example gen_project -- DIR N`.
+//! Generate a large dbt-style project for benchmarks:
+//! `cargo run --example gen_project -- DIR N [MIN_PARENTS MAX_PARENTS]` (default 5 20).
 //!
-//! Models are spread over folders of 100, each with realistic SQL: a `config(...)` call, 5-20
-//! refs to earlier models (so the graph is a DAG), a macro call, a `var`, a Jinja loop and an
+//! Models are spread over folders of 100, each with realistic SQL: a `config(...)` call, refs to
+//! MIN..=MAX earlier models (so the graph is a DAG), a macro call, a `var`, a Jinja loop and an
 //! `is_incremental()` block; every folder has a schema YAML with two tests per model.
-//! Deterministic: the same N gives the same project.
+//! Deterministic: the same arguments give the same project.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -25,6 +26,8 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().unwrap_or_else(|| "big_project".to_owned());
     let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let min_parents: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5).max(1);
+    let max_parents: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(20).max(min_parents);
     let root = Path::new(&dir);
     std::fs::create_dir_all(root.join("macros"))?;
     std::fs::write(
@@ -56,7 +59,7 @@ fn main() -> std::io::Result<()> {
                     "select {index} as id, timestamp '2024-01-01 00:00:00' as created_at, {index} * 10 as amount"
                 );
             } else {
-                let parents = 5 + rng.next(16);
+                let parents = min_parents + rng.next(max_parents - min_parents + 1);
                 let mut chosen: Vec<usize> = (0..parents).map(|_| rng.next(index)).collect();
                 chosen.sort_unstable();
                 chosen.dedup();

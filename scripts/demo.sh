@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, offline, on the bundled GH Archive project with the embedded DuckDB default:
-# list the project's DAG and compile it. (Loading and running land with the loader and run
-# issues; this script grows with them.)
+# list the project's DAG, compile it, and load the seeds into `ghforge.duckdb`. (Loading archive
+# hours into bronze lands with the loader issue; then this script runs the whole pipeline.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -13,4 +13,7 @@ echo
 echo "== ghforge compile"
 "$GHFORGE" compile
 echo
-echo "Compiled SQL is under ghforge-target/compiled/, the manifest is ghforge-target/manifest.json."
+echo "== ghforge seed (into the embedded DuckDB file ghforge.duckdb)"
+"$GHFORGE" seed
+echo
+echo "Compiled SQL is under ghforge-target/compiled/; manifest.json and run_results.json are in ghforge-target/."

@@ -131,6 +131,30 @@ impl<'a> Compiler<'a> {
         self.render(node, &node.raw_code, is_incremental, runner)
     }
 
+    /// Render a project-level hook (`on-run-start`, `on-run-end`), outside any node.
+    pub fn render_project_hook(
+        &self,
+        text: &str,
+        runner: Option<Arc<dyn QueryRunner>>,
+    ) -> Result<String, Diagnostic> {
+        let input = crate::jinja::NodeInput {
+            file: &self.project.file.file_name,
+            source: text,
+            this: None,
+            model: serde_json::Value::Null,
+            config: crate::project::config::ConfigLayer::new(),
+        };
+        let inputs = CompileInputs {
+            resolver: self.resolver.clone(),
+            is_incremental: false,
+            runner,
+        };
+        self.project
+            .engine
+            .compile(&input, inputs)
+            .map(|outcome| outcome.sql)
+    }
+
     /// Render `text` (a hook, say) in the context of `node`.
     pub fn render(
         &self,

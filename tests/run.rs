@@ -95,6 +95,10 @@ fn first_run_builds_every_materialization() {
         [["teams", "post"]]
     );
     assert!(statuses(project).iter().all(|(_, s)| s == "success"));
+    assert_eq!(
+        query(project, "select event, target from main.run_log"),
+        [["start", "dev"], ["end", "dev"]]
+    );
 }
 
 #[test]

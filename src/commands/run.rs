@@ -12,7 +12,7 @@ use crate::adapters::duckdb::{DuckDbAdapter, LOCK_WAIT};
 use crate::artifacts::{manifest, run_results};
 use crate::cli::RunArgs;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
-use crate::execute::{NodeStatus, RunOptions, run_nodes};
+use crate::execute::{NodeStatus, RunOptions, run_nodes, run_project_hooks};
 use crate::project::config::Materialization;
 use crate::project::nodes::{NodeId, ResourceType};
 use crate::project::profiles::Warehouse;
@@ -67,6 +67,25 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         full_refresh: args.full_refresh,
         fail_fast: args.fail_fast,
     };
+    let hook_failure = |stage: &str, message: String| {
+        Error::Execution(
+            Diagnostic::new(
+                DiagnosticKind::Execution,
+                format!("`{stage}` failed: {message}"),
+            )
+            .in_file(&project.file.file_name)
+            .hint(format!("fix the `{stage}` hooks in the project file")),
+        )
+    };
+    if kind == Kind::Run {
+        run_project_hooks(
+            project,
+            &loaded.dag,
+            &project.file.on_run_start,
+            adapter.as_ref(),
+        )
+        .map_err(|message| hook_failure("on-run-start", message))?;
+    }
     let results = run_nodes(
         project,
         &loaded.dag,
@@ -75,6 +94,15 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         options,
         &console,
     );
+    if kind == Kind::Run {
+        run_project_hooks(
+            project,
+            &loaded.dag,
+            &project.file.on_run_end,
+            adapter.as_ref(),
+        )
+        .map_err(|message| hook_failure("on-run-end", message))?;
+    }
     let elapsed = started.elapsed();
     let count = |status: NodeStatus| results.iter().filter(|r| r.status == status).count();
     let (pass, error, skip) = (

@@ -337,6 +337,31 @@ fn skip_descendants(
     }
 }
 
+/// Run the project's `on-run-start` or `on-run-end` hooks, in order, on one session.
+pub fn run_project_hooks(
+    project: &Project,
+    dag: &Dag,
+    hooks: &[String],
+    adapter: &dyn Adapter,
+) -> Result<(), String> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let compiler = Compiler::new(project, dag);
+    let mut session = adapter.session().map_err(|err| err.message)?;
+    for hook in hooks {
+        let sql = compiler
+            .render_project_hook(hook, None)
+            .map_err(|d| d.to_string())?;
+        if !sql.trim().is_empty() {
+            session
+                .execute(&sql)
+                .map_err(|err| format!("Database error in a project hook: {}", err.message))?;
+        }
+    }
+    Ok(())
+}
+
 /// Create every schema the run writes to, once, before the workers start.
 fn create_schemas(
     project: &Project,
