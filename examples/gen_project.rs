@@ -27,7 +27,11 @@ fn main() -> std::io::Result<()> {
     let dir = args.next().unwrap_or_else(|| "big_project".to_owned());
     let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let min_parents: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5).max(1);
-    let max_parents: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(20).max(min_parents);
+    let max_parents: usize = args
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+        .max(min_parents);
     let root = Path::new(&dir);
     std::fs::create_dir_all(root.join("macros"))?;
     std::fs::write(
