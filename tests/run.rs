@@ -86,9 +86,9 @@ fn first_run_builds_every_materialization() {
     assert_eq!(
         query(
             project,
-            "select name_upper from main_marts.people_upper order by id"
+            "select name_upper, initial from main_marts.people_upper order by id"
         ),
-        [["ADA"], ["LINUS"], ["GRACE"]]
+        [["ADA", "A"], ["LINUS", "L"], ["GRACE", "G"]]
     );
     assert_eq!(
         query(project, "select model, phase from main.hook_log"),
@@ -166,9 +166,18 @@ fn full_refresh_rebuilds_incremental_models() {
     let dir = seeded();
     let project = dir.path();
     assert!(
-        run(project, &["run", "--select", "stg_people", "people_append"])
-            .status
-            .success()
+        run(
+            project,
+            &[
+                "run",
+                "--select",
+                "stg_people",
+                "people_append",
+                "people_keep"
+            ]
+        )
+        .status
+        .success()
     );
     assert!(
         run(project, &["run", "--select", "people_append"])
@@ -186,6 +195,7 @@ fn full_refresh_rebuilds_incremental_models() {
             "--select",
             "stg_people",
             "people_append",
+            "people_keep",
             "--full-refresh",
             "--vars",
             "{max_id: 2}",
@@ -199,6 +209,11 @@ fn full_refresh_rebuilds_incremental_models() {
     assert_eq!(
         query(project, "select count(*) from main_marts.people_append")[0][0],
         "2"
+    );
+    // `full_refresh: false` in the model's config wins over the flag.
+    assert_eq!(
+        query(project, "select count(*) from main_marts.people_keep")[0][0],
+        "4"
     );
 }
 
