@@ -371,3 +371,24 @@ fn usage_error_exits_2() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Two singular tests of the same name in different folders got one id and one of them was
+/// dropped without a word.
+#[test]
+fn regression_duplicate_singular_test_names_are_an_error() {
+    check(
+        "duplicate_test_name",
+        &[
+            ("models/a.sql", "select 1 as id"),
+            (
+                "tests/one/check_a.sql",
+                "select * from {{ ref('a') }} where id < 0",
+            ),
+            (
+                "tests/two/check_a.sql",
+                "select * from {{ ref('a') }} where id > 1",
+            ),
+        ],
+        &[],
+    );
+}

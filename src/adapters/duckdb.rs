@@ -12,7 +12,7 @@ use crate::jinja::objects::QueryTable;
 use crate::project::nodes::Relation;
 use crate::project::profiles::DuckDbTarget;
 
-use super::{Adapter, AdapterError, Column, RelationType, Response, Session};
+use super::{Adapter, AdapterError, AdapterErrorKind, Column, RelationType, Response, Session};
 
 /// How long to wait for another process to release the database file.
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -34,12 +34,16 @@ impl DuckDbAdapter {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(err) if is_lock_error(&err) => {
-                    return Err(AdapterError::new(format!(
-                        "database `{}` is in use by another process and stayed locked for {}s: {}",
-                        target.path.display(),
-                        lock_wait.as_secs(),
-                        first_line(&err.to_string())
-                    )));
+                    return Err(AdapterError {
+                        kind: AdapterErrorKind::Locked,
+                        sql: None,
+                        message: format!(
+                            "database `{}` is in use by another process and stayed locked for {}s: {}",
+                            target.path.display(),
+                            lock_wait.as_secs(),
+                            first_line(&err.to_string())
+                        ),
+                    });
                 }
                 Err(err) => {
                     return Err(AdapterError::new(format!(
@@ -110,6 +114,7 @@ struct DuckDbSession {
 
 fn failed(sql: &str, err: &duckdb::Error) -> AdapterError {
     AdapterError {
+        kind: AdapterErrorKind::Other,
         message: err.to_string(),
         sql: Some(sql.to_owned()),
     }

@@ -40,9 +40,19 @@ pub struct Response {
     pub message: String,
 }
 
+/// What kind of warehouse error happened, where the kind changes what the user should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterErrorKind {
+    /// Another process holds the database.
+    Locked,
+    /// Anything else the warehouse reported.
+    Other,
+}
+
 /// A warehouse error, with the statement that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdapterError {
+    pub kind: AdapterErrorKind,
     pub message: String,
     pub sql: Option<String>,
 }
@@ -50,6 +60,7 @@ pub struct AdapterError {
 impl AdapterError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
+            kind: AdapterErrorKind::Other,
             message: message.into(),
             sql: None,
         }

@@ -2,15 +2,16 @@
 //! the target warehouse, in DAG order over `--threads` workers, then write `run_results.json`
 //! and the manifest. Exit 1 when a node failed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use serde_json::json;
 
-use crate::adapters::Adapter;
 use crate::adapters::duckdb::{DuckDbAdapter, LOCK_WAIT};
+use crate::adapters::{Adapter, AdapterErrorKind};
 use crate::artifacts::{manifest, run_results};
 use crate::cli::RunArgs;
+use crate::compile::{CompiledNode, write_compiled};
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
 use crate::execute::{NodeStatus, RunOptions, run_nodes, run_project_hooks};
 use crate::project::config::Materialization;
@@ -94,15 +95,18 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         options,
         &console,
     );
-    if kind == Kind::Run {
-        run_project_hooks(
+    // A failing `on-run-end` is reported after the artifacts are written.
+    let end_failure = match kind {
+        Kind::Run => run_project_hooks(
             project,
             &loaded.dag,
             &project.file.on_run_end,
             adapter.as_ref(),
         )
-        .map_err(|message| hook_failure("on-run-end", message))?;
-    }
+        .err()
+        .map(|message| hook_failure("on-run-end", message)),
+        Kind::Seed => None,
+    };
     let elapsed = started.elapsed();
     let count = |status: NodeStatus| results.iter().filter(|r| r.status == status).count();
     let (pass, error, skip) = (
@@ -167,12 +171,28 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         Kind::Seed => "seed",
     };
     run_results::write(&target_dir, command, &invocation, &results, elapsed)?;
-    let compiled = std::collections::BTreeMap::new();
+    // What ran is inspectable: compiled SQL under target/compiled and in the manifest.
+    let compiled: BTreeMap<NodeId, CompiledNode> = results
+        .iter()
+        .filter_map(|r| {
+            r.compiled_code.as_ref().map(|sql| {
+                let node = CompiledNode {
+                    sql: sql.clone(),
+                    macros: std::collections::BTreeSet::new(),
+                };
+                (r.unique_id.clone(), node)
+            })
+        })
+        .collect();
+    write_compiled(project, &target_dir, &compiled)?;
     let manifest = manifest::build(project, &loaded.dag, &compiled, &invocation);
     manifest::write(&target_dir, &manifest)?;
     drop(manifest);
     loaded.finish();
-    Ok(i32::from(error > 0))
+    match end_failure {
+        Some(failure) => Err(failure),
+        None => Ok(i32::from(error > 0)),
+    }
 }
 
 fn indent(text: &str) -> String {
@@ -187,10 +207,11 @@ fn open_adapter(target: &crate::project::profiles::Target) -> Result<Box<dyn Ada
         Warehouse::DuckDb(duck) => DuckDbAdapter::open(duck, LOCK_WAIT)
             .map(|a| Box::new(a) as Box<dyn Adapter>)
             .map_err(|err| {
-                Error::Execution(
-                    Diagnostic::new(DiagnosticKind::Execution, err.message)
-                        .hint("wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere"),
-                )
+                let hint = match err.kind {
+                    AdapterErrorKind::Locked => "wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere",
+                    AdapterErrorKind::Other => "check the target's `path`, `settings` and `extensions` in profiles.yml",
+                };
+                Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message).hint(hint))
             }),
         Warehouse::Snowflake(_) => Err(Error::Project(
             Diagnostic::new(DiagnosticKind::Profile, format!("target `{}` is a Snowflake target, which `ghforge run` cannot build yet", target.name))

@@ -154,46 +154,38 @@ pub fn run_nodes(
             schedule.waiting.insert(id.clone(), parents);
         }
     }
-    let shared = (Mutex::new(schedule), Condvar::new());
+    let fail_all = |message: String| -> Vec<NodeResult> {
+        order
+            .iter()
+            .map(|id| node::failed_to_start(&project.nodes[id], 0, &message))
+            .collect()
+    };
     if let Err(err) = prepared {
-        // An ephemeral model failed to compile: nothing can run.
-        let mut schedule = shared.0.lock().unwrap_or_else(PoisonError::into_inner);
-        for id in &order {
-            schedule.results.push(NodeResult {
-                unique_id: id.clone(),
-                status: NodeStatus::Error,
-                message: err.to_string(),
-                timing: Vec::new(),
-                execution_time: Duration::ZERO,
-                rows_affected: None,
-                adapter_message: None,
-                compiled_code: None,
-                thread: 0,
-            });
-        }
-        return std::mem::take(&mut schedule.results);
+        // An ephemeral model failed to compile: nothing that inlines it can run.
+        return fail_all(err.to_string());
     }
     if let Err(err) = create_schemas(project, nodes, adapter) {
-        let mut schedule = shared.0.lock().unwrap_or_else(PoisonError::into_inner);
-        for id in &order {
-            schedule.results.push(node::failed_to_start(
-                &project.nodes[id],
-                0,
-                &format!("Database error: {err}"),
-            ));
-        }
-        return std::mem::take(&mut schedule.results);
+        return fail_all(format!("Database error: {err}"));
     }
     let threads = options.threads.clamp(1, total.max(1));
+    // One session per worker, opened before any node runs.
+    let sessions: Result<Vec<node::SharedSession>, _> = (0..threads)
+        .map(|_| adapter.session().map(|s| Arc::new(Mutex::new(s))))
+        .collect();
+    let sessions = match sessions {
+        Ok(sessions) => sessions,
+        Err(err) => return fail_all(format!("Database error: cannot open a connection: {err}")),
+    };
+    let shared = (Mutex::new(schedule), Condvar::new());
     std::thread::scope(|scope| {
-        for thread in 0..threads {
+        for (thread, session) in sessions.into_iter().enumerate() {
             let shared = &shared;
             let compiler = &compiler;
             let position = &position;
             let graph = &graph;
             scope.spawn(move || {
                 worker(
-                    thread, shared, project, graph, compiler, adapter, options, console, total,
+                    thread, session, shared, project, graph, compiler, options, console, total,
                     position,
                 )
             });
@@ -212,27 +204,17 @@ pub fn run_nodes(
 )]
 fn worker(
     thread: usize,
+    session: node::SharedSession,
     shared: &(Mutex<Schedule>, Condvar),
     project: &Project,
     graph: &RunGraph,
     compiler: &Compiler<'_>,
-    adapter: &dyn Adapter,
     options: RunOptions,
     console: &Console,
     total: usize,
     position: &BTreeMap<&NodeId, usize>,
 ) {
     let (mutex, ready_signal) = shared;
-    let mut session = match adapter.session() {
-        Ok(session) => Some(Arc::new(Mutex::new(session))),
-        Err(err) => {
-            console.warn(
-                "session",
-                &format!("worker {thread} could not connect: {err}"),
-            );
-            None
-        }
-    };
     loop {
         let next = {
             let mut schedule = mutex.lock().unwrap_or_else(PoisonError::into_inner);
@@ -260,10 +242,17 @@ fn worker(
         };
         let node = &project.nodes[&id];
         console.node_start(index + 1, total, &describe(node));
-        let result = match &mut session {
-            Some(session) => node::run(project, node, compiler, session, options, thread),
-            None => node::failed_to_start(node, thread, "no warehouse connection"),
-        };
+        // A panic in one node must not leave the others waiting for ever: it becomes an error.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            node::run(project, node, compiler, &session, options, thread)
+        }))
+        .unwrap_or_else(|_| {
+            node::failed_to_start(
+                node,
+                thread,
+                "internal error: ghforge panicked while running this node",
+            )
+        });
         console.node_done(index + 1, total, node, &result);
         let mut schedule = mutex.lock().unwrap_or_else(PoisonError::into_inner);
         schedule.running -= 1;

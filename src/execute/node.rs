@@ -178,10 +178,7 @@ fn execute(
         (format!("Database error: {}", err.message), compiled.clone())
     };
     let mut session = lock(session);
-    for hook in &pre_hooks {
-        session.execute(hook).map_err(fail)?;
-    }
-    let statements = match (&node.kind, node.config.materialized, compiled.as_deref()) {
+    let plan = match (&node.kind, node.config.materialized, compiled.as_deref()) {
         (NodeKind::Seed, _, _) => {
             let csv = project.file.root.join(&node.original_file_path);
             seed::build(&node.relation, &csv, &node.config.column_types, existing)
@@ -208,6 +205,12 @@ fn execute(
             ));
         }
     };
+    // Hooks run inside the node's transaction, as dbt runs them by default.
+    let statements: Vec<String> = pre_hooks
+        .into_iter()
+        .chain(plan)
+        .chain(post_hooks)
+        .collect();
     let mut rows_affected = in_transaction(&mut **session, &statements).map_err(fail)?;
     if matches!(node.kind, NodeKind::Seed) {
         let count = session
@@ -218,9 +221,6 @@ fn execute(
             .first()
             .and_then(|r| r.first())
             .and_then(serde_json::Value::as_u64);
-    }
-    for hook in &post_hooks {
-        session.execute(hook).map_err(fail)?;
     }
     timing.push(Timing {
         name: "execute",

@@ -225,7 +225,7 @@ fn runner_query(state: &State, sql: &str) -> Result<Option<QueryTable>, Error> {
             None => Err(user_error(
                 "`run_query` and `statement` need a database connection, which this command does not open",
                 Some(
-                    "guard the call with `{% if execute %}` or use `ghforge run`/`ghforge build`"
+                    "`ghforge compile` does not connect to the warehouse; `ghforge run` renders this model with a connection"
                         .to_owned(),
                 ),
             )),

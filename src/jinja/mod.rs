@@ -289,17 +289,19 @@ fn inject_ctes(sql: &str, ctes: &[(String, String)]) -> String {
     }
     let definitions: Vec<String> = ctes
         .iter()
-        .map(|(name, body)| format!("{name} as (\n{}\n)", body.trim()))
+        .map(|(name, body)| format!("{name} as (\n{}\n)", crate::materialize::body(body.trim())))
         .collect();
     let joined = definitions.join(", ");
-    let trimmed = sql.trim_start();
-    let leading = &sql[..sql.len() - trimmed.len()];
-    let starts_with_with = trimmed.len() >= 5
-        && trimmed[..4].eq_ignore_ascii_case("with")
-        && trimmed[4..].starts_with(char::is_whitespace);
-    if starts_with_with {
+    let start = sql.len() - skip_leading_comments(sql).len();
+    let (leading, trimmed) = sql.split_at(start);
+    let keyword = |text: &str, word: &str| {
+        text.get(..word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+            && text[word.len()..].starts_with(char::is_whitespace)
+    };
+    if keyword(trimmed, "with") {
         let rest = trimmed[4..].trim_start();
-        if rest.len() >= 10 && rest[..9].eq_ignore_ascii_case("recursive") {
+        if keyword(rest, "recursive") {
             format!(
                 "{leading}with recursive {joined}, {}",
                 rest[9..].trim_start()
@@ -309,6 +311,26 @@ fn inject_ctes(sql: &str, ctes: &[(String, String)]) -> String {
         }
     } else {
         format!("{leading}with {joined}\n{trimmed}")
+    }
+}
+
+/// `sql` after leading whitespace and `--`/`/* */` comments.
+fn skip_leading_comments(sql: &str) -> &str {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after
+                .find('\n')
+                .map_or("", |i| &after[i + 1..])
+                .trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after
+                .find("*/")
+                .map_or("", |i| &after[i + 2..])
+                .trim_start();
+        } else {
+            return rest;
+        }
     }
 }
 
@@ -379,6 +401,15 @@ mod tests {
         assert_eq!(
             inject_ctes("select * from __dbt__cte__a", &ctes),
             "with __dbt__cte__a as (\nselect 1 as x\n)\nselect * from __dbt__cte__a"
+        );
+        // A leading comment stays above the merged `with`; non-ASCII text does not panic.
+        assert_eq!(
+            inject_ctes("-- café\nwith b as (select 2) select * from b", &ctes),
+            "-- café\nwith __dbt__cte__a as (\nselect 1 as x\n), b as (select 2) select * from b"
+        );
+        assert_eq!(
+            inject_ctes("é", &ctes),
+            "with __dbt__cte__a as (\nselect 1 as x\n)\né"
         );
     }
 }

@@ -279,7 +279,21 @@ pub fn load(inputs: LoadInputs) -> Result<Project, Diagnostic> {
                 identifier: String::new(),
             },
         };
-        nodes.insert(node.unique_id.clone(), node);
+        if let Some(previous) = nodes.insert(node.unique_id.clone(), node) {
+            let file = nodes
+                .get(&previous.unique_id)
+                .map(|n| n.original_file_path.clone())
+                .unwrap_or_default();
+            return Err(Diagnostic::new(
+                DiagnosticKind::Duplicate,
+                format!(
+                    "two nodes have the id `{}`: from `{}` and from `{file}`",
+                    previous.unique_id, previous.original_file_path
+                ),
+            )
+            .in_file(file)
+            .hint("rename one of them (test and model names must be unique in a project)"));
+        }
     }
     // Tests of disabled nodes go with them.
     let attached_missing: Vec<NodeId> = nodes
@@ -712,8 +726,20 @@ fn config_diagnostic(err: &config::ConfigError, p: &Pending, file: &ProjectFile)
 /// Database, schema and identifier of every node: sources from their YAML, models and seeds
 /// through `generate_schema_name` / `generate_alias_name` (a project macro overrides each).
 fn resolve_relations(project: &mut Project) -> Result<(), Diagnostic> {
-    let custom_schema = project.engine.project_defines("generate_schema_name");
-    let custom_alias = project.engine.project_defines("generate_alias_name");
+    // The Rust default stands in for the built-in macros unless the project overrides them,
+    // directly or through dispatch (`default__...`, `<adapter>__...`).
+    let adapter = project.target.warehouse.type_name();
+    let overrides = |name: &str| {
+        [
+            name.to_owned(),
+            format!("default__{name}"),
+            format!("{adapter}__{name}"),
+        ]
+        .iter()
+        .any(|candidate| project.engine.project_defines(candidate))
+    };
+    let custom_schema = overrides("generate_schema_name");
+    let custom_alias = overrides("generate_alias_name");
     let target = project.target.clone();
     let ids: Vec<NodeId> = project.nodes.keys().cloned().collect();
     for id in ids {
