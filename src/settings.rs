@@ -48,10 +48,13 @@ impl Settings {
             .hint("pass an existing folder with `--project-dir`")
         })?;
         let path = project_file::find(&project_dir)?;
-        let mut render = |raw: &str| render_config_string(raw, &cli_vars, &env);
-        let file =
-            project_file::load(&path, &mut render).map_err(|d| d.relative_to(&project_dir))?;
-        let profile_name = file.profile.clone().unwrap_or_else(|| file.name.clone());
+        // The profile first (its name is a plain key of the project file), so `target` is
+        // known when the project file's strings render.
+        let (project_name, profile) =
+            project_file::peek(&path).map_err(|d| d.relative_to(&project_dir))?;
+        let profile_name = profile.unwrap_or(project_name);
+        let no_target = IndexMap::new();
+        let mut render = |raw: &str| render_config_string(raw, &cli_vars, &env, &no_target);
         let env_profiles = env("GHFORGE_PROFILES_DIR").map(PathBuf::from);
         let found = profiles::find(
             args.profiles_dir.as_deref(),
@@ -79,6 +82,10 @@ impl Settings {
                 profiles::embedded_default(&project_dir, &profile_name)
             }
         };
+        let target_values = crate::project::target_json(&target);
+        let mut render = |raw: &str| render_config_string(raw, &cli_vars, &env, &target_values);
+        let file =
+            project_file::load(&path, &mut render).map_err(|d| d.relative_to(&project_dir))?;
         let color = env("NO_COLOR").is_none_or(|v| v.is_empty());
         Ok(Self {
             load: LoadInputs {

@@ -222,3 +222,27 @@ fn the_bundled_gharchive_project_compiles() {
         compiled_files(&dir.path().join("ghforge-target"))
     );
 }
+
+/// `{{ target.name }}` in the project file rendered as an empty string: the project file was
+/// rendered before the profile was read.
+#[test]
+fn regression_target_renders_in_the_project_file() {
+    let dir = common::copy_fixture("shop");
+    let project_file = dir.path().join("ghforge_project.yml");
+    let text = std::fs::read_to_string(&project_file).expect("read");
+    std::fs::write(
+        &project_file,
+        text.replace("+schema: marts", "+schema: \"marts_{{ target.name }}\""),
+    )
+    .expect("write");
+    common::ghforge(dir.path())
+        .args(["compile", "--select", "customers"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("target/manifest.json")).expect("manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        manifest["nodes"]["model.shop.customers"]["schema"],
+        "main_marts_dev"
+    );
+}

@@ -225,17 +225,19 @@ impl Engine {
     }
 }
 
-/// Render one string of a YAML file (project file, profiles) with `env_var` and `var` only.
+/// Render one string of a YAML file with `env_var`, `var` and (for the project file, once the
+/// profile is known) `target`.
 pub fn render_config_string(
     raw: &str,
     vars: &IndexMap<String, serde_json::Value>,
     env: &EnvLookup,
+    target: &IndexMap<String, serde_json::Value>,
 ) -> Result<String, Diagnostic> {
     let mut environment = base_environment();
     let options = EngineOptions {
         project_name: String::new(),
         adapter_type: String::new(),
-        target: IndexMap::new(),
+        target: target.clone(),
         cli_vars: vars.clone(),
         project_vars: IndexMap::new(),
         env: env.clone(),

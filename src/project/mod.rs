@@ -322,7 +322,8 @@ pub fn load(inputs: LoadInputs) -> Result<Project, Diagnostic> {
     Ok(project)
 }
 
-fn target_json(target: &Target) -> IndexMap<String, Value> {
+/// `target` as templates see it.
+pub fn target_json(target: &Target) -> IndexMap<String, Value> {
     let mut map = IndexMap::new();
     map.insert("name".to_owned(), json!(target.name));
     map.insert("profile_name".to_owned(), json!(target.profile_name));

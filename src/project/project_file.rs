@@ -135,6 +135,24 @@ pub fn find(root: &Path) -> Result<PathBuf, Diagnostic> {
         })
 }
 
+/// The project's `name` and `profile`, read before anything renders (they pick the profile).
+pub fn peek(path: &Path) -> Result<(String, Option<String>), Diagnostic> {
+    let text = std::fs::read_to_string(path).map_err(|err| io_error(path, "read", &err))?;
+    let raw = parse_raw(path, &text)?;
+    Ok((raw.name, raw.profile))
+}
+
+/// The typed parse, which reports structural mistakes with their place.
+fn parse_raw(path: &Path, text: &str) -> Result<RawProject, Diagnostic> {
+    yaml::parse(path, text).map_err(|d| {
+        if d.message.contains("unknown field") {
+            d.hint("see https://docs.getdbt.com/reference/dbt_project.yml for the keys a project file takes")
+        } else {
+            d
+        }
+    })
+}
+
 /// Read and resolve the project file at `path`. `render` renders Jinja in string values
 /// (`env_var`, `var`); hooks keep their raw text and render when they run.
 pub fn load(
@@ -143,13 +161,7 @@ pub fn load(
 ) -> Result<ProjectFile, Diagnostic> {
     let text = std::fs::read_to_string(path).map_err(|err| io_error(path, "read", &err))?;
     // Parse once as the typed shape to report structural errors with their place.
-    let _: RawProject = yaml::parse(path, &text).map_err(|d| {
-        if d.message.contains("unknown field") {
-            d.hint("see https://docs.getdbt.com/reference/dbt_project.yml for the keys a project file takes")
-        } else {
-            d
-        }
-    })?;
+    parse_raw(path, &text)?;
     let mut tree = yaml::parse_tree(path, &text)?;
     let skip = [
         "pre-hook",
