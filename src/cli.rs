@@ -85,6 +85,12 @@ pub enum Command {
     Run(RunArgs),
     /// Load the selected seeds (CSV files under the seed paths) into the target warehouse.
     Seed(RunArgs),
+    /// Run the selected data tests (generic tests from schema YAML, singular tests under the
+    /// test paths); a test selects the rows that fail it.
+    Test(RunArgs),
+    /// Build seeds, models and their tests in DAG order; a failing error-severity test skips
+    /// everything downstream of the model it tests.
+    Build(RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +106,9 @@ pub struct RunArgs {
     /// Stop scheduling new nodes after the first failure.
     #[arg(long, short = 'x')]
     pub fail_fast: bool,
+    /// `run` only: do not test the built models afterwards.
+    #[arg(long)]
+    pub no_tests: bool,
 }
 
 #[derive(Debug, Args)]

@@ -62,6 +62,7 @@ impl Console {
     /// `1 of 5 OK created sql table model silver.events ... [OK in 0.12s]` and friends.
     pub fn node_done(&self, index: usize, total: usize, node: &Node, result: &NodeResult) {
         let what = describe(node);
+        let is_test = matches!(node.kind, crate::project::nodes::NodeKind::Test { .. });
         let seconds = result.execution_time.as_secs_f64();
         let (message, status, label) = match result.status {
             NodeStatus::Success => {
@@ -82,10 +83,41 @@ impl Console {
                     label,
                 )
             }
+            NodeStatus::Pass => (
+                format!("{index} of {total} PASS {}", node.name),
+                Status::Ok,
+                format!("PASS in {seconds:.2}s"),
+            ),
+            NodeStatus::Warn => {
+                let n = result.failures.unwrap_or(0);
+                (
+                    format!("{index} of {total} WARN {n} {}", node.name),
+                    Status::Skip,
+                    format!("WARN {n} in {seconds:.2}s"),
+                )
+            }
+            NodeStatus::Fail => {
+                let n = result.failures.unwrap_or(0);
+                (
+                    format!("{index} of {total} FAIL {n} {}", node.name),
+                    Status::Error,
+                    format!("FAIL {n} in {seconds:.2}s"),
+                )
+            }
+            NodeStatus::Error if is_test => (
+                format!("{index} of {total} ERROR {what}"),
+                Status::Error,
+                format!("ERROR in {seconds:.2}s"),
+            ),
             NodeStatus::Error => (
                 format!("{index} of {total} ERROR creating {what}"),
                 Status::Error,
                 format!("ERROR in {seconds:.2}s"),
+            ),
+            NodeStatus::Skipped if is_test => (
+                format!("{index} of {total} SKIP {what}"),
+                Status::Skip,
+                "SKIP".to_owned(),
             ),
             NodeStatus::Skipped => (
                 format!(

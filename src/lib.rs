@@ -15,6 +15,7 @@ pub mod jinja;
 pub mod materialize;
 pub mod parallel;
 pub mod project;
+pub mod schema_tests;
 pub mod settings;
 pub mod suggest;
 pub mod yaml;

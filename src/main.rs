@@ -25,6 +25,8 @@ fn main() -> ExitCode {
             Command::Ls(args) => commands::ls::run(settings, args),
             Command::Run(args) => commands::run::run(settings, args, commands::run::Kind::Run),
             Command::Seed(args) => commands::run::run(settings, args, commands::run::Kind::Seed),
+            Command::Test(args) => commands::run::run(settings, args, commands::run::Kind::Test),
+            Command::Build(args) => commands::run::run(settings, args, commands::run::Kind::Build),
         });
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -322,6 +322,7 @@ fn log_format_json_prints_one_object_per_event() {
             "node_start",
             "node_finished",
             "finished",
+            "summary_nodes",
             "summary"
         ]
     );

@@ -101,7 +101,7 @@ pub fn write(
                 rows_affected: r.rows_affected,
             },
             message: &r.message,
-            failures: None,
+            failures: r.failures,
             unique_id: r.unique_id.as_str(),
             compiled: r.compiled_code.is_some(),
             compiled_code: r.compiled_code.as_deref(),

@@ -1,6 +1,8 @@
-//! `ghforge run` and `ghforge seed`: build the selected models (or load the selected seeds) in
-//! the target warehouse, in DAG order over `--threads` workers, then write `run_results.json`
-//! and the manifest. Exit 1 when a node failed.
+//! `ghforge run`, `seed`, `test` and `build`: build the selected nodes in the target warehouse,
+//! in DAG order over `--threads` workers, then write `run_results.json`, the compiled SQL and the
+//! manifest. `run` tests the models it built right after them (unless `--no-tests`); `build`
+//! interleaves models, seeds and tests so a failing test skips what depends on the tested model.
+//! Exit 1 when a node failed or an error-severity test failed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -12,8 +14,11 @@ use crate::adapters::{Adapter, AdapterErrorKind};
 use crate::artifacts::{manifest, run_results};
 use crate::cli::RunArgs;
 use crate::compile::{CompiledNode, write_compiled};
+use crate::console::Console;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
-use crate::execute::{NodeStatus, RunOptions, run_nodes, run_project_hooks};
+use crate::execute::{NodeResult, NodeStatus, RunOptions, run_nodes, run_project_hooks};
+use crate::graph::Dag;
+use crate::project::Project;
 use crate::project::config::Materialization;
 use crate::project::nodes::{NodeId, ResourceType};
 use crate::project::profiles::Warehouse;
@@ -22,23 +27,41 @@ use crate::settings::Settings;
 use super::compile::invocation;
 use super::{found_summary, load_and_select};
 
-/// Which command is running: the resource type it builds and its name in artifacts.
+/// Which command is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Run,
     Seed,
+    Test,
+    Build,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::Seed => "seed",
+            Self::Test => "test",
+            Self::Build => "build",
+        }
+    }
+
+    fn resource_types(self) -> &'static [ResourceType] {
+        match self {
+            Self::Run => &[ResourceType::Model],
+            Self::Seed => &[ResourceType::Seed],
+            Self::Test => &[ResourceType::Test],
+            Self::Build => &[ResourceType::Model, ResourceType::Seed, ResourceType::Test],
+        }
+    }
 }
 
 pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     let started = Instant::now();
-    let threads_flag = args.threads;
-    let resource = match kind {
-        Kind::Run => ResourceType::Model,
-        Kind::Seed => ResourceType::Seed,
-    };
-    let loaded = load_and_select(settings, &args.selection, &[resource])?;
+    let loaded = load_and_select(settings, &args.selection, kind.resource_types())?;
     let console = loaded.console;
     let project = &loaded.project;
+    let dag = &loaded.dag;
     console.info("found", &found_summary(project), json!({}));
     // Ephemeral models are inlined into their children; nothing of theirs runs.
     let nodes: BTreeSet<NodeId> = loaded
@@ -48,7 +71,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         .cloned()
         .collect();
     let adapter = open_adapter(&project.target)?;
-    let threads = threads_flag.unwrap_or(project.target.threads).max(1);
+    let threads = args.threads.unwrap_or(project.target.threads).max(1);
     console.info(
         "concurrency",
         &format!(
@@ -67,6 +90,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         threads,
         full_refresh: args.full_refresh,
         fail_fast: args.fail_fast,
+        tests_gate_children: kind == Kind::Build,
     };
     let hook_failure = |stage: &str, message: String| {
         Error::Execution(
@@ -78,99 +102,39 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
             .hint(format!("fix the `{stage}` hooks in the project file")),
         )
     };
-    if kind == Kind::Run {
-        run_project_hooks(
-            project,
-            &loaded.dag,
-            &project.file.on_run_start,
-            adapter.as_ref(),
-        )
-        .map_err(|message| hook_failure("on-run-start", message))?;
+    let hooks = matches!(kind, Kind::Run | Kind::Build);
+    if hooks {
+        run_project_hooks(project, dag, &project.file.on_run_start, adapter.as_ref())
+            .map_err(|message| hook_failure("on-run-start", message))?;
     }
-    let results = run_nodes(
-        project,
-        &loaded.dag,
-        &nodes,
-        adapter.as_ref(),
-        options,
-        &console,
-    );
-    // A failing `on-run-end` is reported after the artifacts are written.
-    let end_failure = match kind {
-        Kind::Run => run_project_hooks(
-            project,
-            &loaded.dag,
-            &project.file.on_run_end,
-            adapter.as_ref(),
-        )
-        .err()
-        .map(|message| hook_failure("on-run-end", message)),
-        Kind::Seed => None,
-    };
-    let elapsed = started.elapsed();
-    let count = |status: NodeStatus| results.iter().filter(|r| r.status == status).count();
-    let (pass, error, skip) = (
-        count(NodeStatus::Success),
-        count(NodeStatus::Error),
-        count(NodeStatus::Skipped),
-    );
-    let noun = match kind {
-        Kind::Run => "models",
-        Kind::Seed => "seeds",
-    };
-    console.info(
-        "finished",
-        &format!(
-            "Finished running {} {noun} in {:.2}s.",
-            results.len(),
-            elapsed.as_secs_f64()
-        ),
-        json!({"elapsed_s": elapsed.as_secs_f64()}),
-    );
-    let failures: Vec<_> = results
-        .iter()
-        .filter(|r| r.status == NodeStatus::Error)
-        .collect();
-    if !failures.is_empty() {
-        console.info(
-            "errors",
-            &format!(
-                "Completed with {} error{}:",
-                failures.len(),
-                if failures.len() == 1 { "" } else { "s" }
-            ),
-            json!({}),
-        );
-        for failure in &failures {
-            let node = &project.nodes[&failure.unique_id];
-            console.info(
-                "error_detail",
-                &format!(
-                    "  {} {} ({}):\n{}",
-                    node.resource_type(),
-                    node.name,
-                    node.original_file_path,
-                    indent(&failure.message)
-                ),
-                json!({"unique_id": failure.unique_id}),
-            );
+    let mut results = run_nodes(project, dag, &nodes, adapter.as_ref(), options, &console);
+    if kind == Kind::Run && !args.no_tests {
+        let tests = tests_of_built_models(project, dag, &results);
+        if !tests.is_empty() {
+            results.extend(run_nodes(
+                project,
+                dag,
+                &tests,
+                adapter.as_ref(),
+                options,
+                &console,
+            ));
         }
     }
-    console.info(
-        "summary",
-        &format!(
-            "Done. PASS={pass} WARN=0 ERROR={error} SKIP={skip} TOTAL={}",
-            results.len()
-        ),
-        json!({"pass": pass, "warn": 0, "error": error, "skip": skip, "total": results.len()}),
-    );
+    // A failing `on-run-end` is reported after the artifacts are written.
+    let end_failure = if hooks {
+        run_project_hooks(project, dag, &project.file.on_run_end, adapter.as_ref())
+            .err()
+            .map(|message| hook_failure("on-run-end", message))
+    } else {
+        None
+    };
+    let elapsed = started.elapsed();
+    let failed = summarize(&console, project, &results, elapsed);
+
     let target_dir = loaded.target_dir();
     let invocation = invocation();
-    let command = match kind {
-        Kind::Run => "run",
-        Kind::Seed => "seed",
-    };
-    run_results::write(&target_dir, command, &invocation, &results, elapsed)?;
+    run_results::write(&target_dir, kind.name(), &invocation, &results, elapsed)?;
     // What ran is inspectable: compiled SQL under target/compiled and in the manifest.
     let compiled: BTreeMap<NodeId, CompiledNode> = results
         .iter()
@@ -178,21 +142,157 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
             r.compiled_code.as_ref().map(|sql| {
                 let node = CompiledNode {
                     sql: sql.clone(),
-                    macros: std::collections::BTreeSet::new(),
+                    macros: BTreeSet::new(),
                 };
                 (r.unique_id.clone(), node)
             })
         })
         .collect();
     write_compiled(project, &target_dir, &compiled)?;
-    let manifest = manifest::build(project, &loaded.dag, &compiled, &invocation);
+    let manifest = manifest::build(project, dag, &compiled, &invocation);
     manifest::write(&target_dir, &manifest)?;
     drop(manifest);
     loaded.finish();
     match end_failure {
         Some(failure) => Err(failure),
-        None => Ok(i32::from(error > 0)),
+        None => Ok(i32::from(failed)),
     }
+}
+
+/// Tests whose parents all exist after this run: at least one built now, none failed or
+/// skipped now (dbt tests what `run` built).
+fn tests_of_built_models(project: &Project, dag: &Dag, results: &[NodeResult]) -> BTreeSet<NodeId> {
+    let status: BTreeMap<&NodeId, NodeStatus> =
+        results.iter().map(|r| (&r.unique_id, r.status)).collect();
+    let built: BTreeSet<&NodeId> = results
+        .iter()
+        .filter(|r| r.status == NodeStatus::Success)
+        .map(|r| &r.unique_id)
+        .collect();
+    built
+        .iter()
+        .flat_map(|id| dag.children(id))
+        .filter(|child| {
+            project
+                .nodes
+                .get(*child)
+                .is_some_and(|n| n.resource_type() == ResourceType::Test)
+        })
+        .filter(|test| {
+            dag.parents(test)
+                .iter()
+                .all(|parent| status.get(parent).is_none_or(|s| *s == NodeStatus::Success))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Print the end-of-run summary: failures with their messages, then counts for models and
+/// seeds, for tests, and dbt's overall line. Returns whether anything failed.
+fn summarize(
+    console: &Console,
+    project: &Project,
+    results: &[NodeResult],
+    elapsed: std::time::Duration,
+) -> bool {
+    let is_test =
+        |r: &&NodeResult| project.nodes[&r.unique_id].resource_type() == ResourceType::Test;
+    let count = |status: NodeStatus, tests: bool| {
+        results
+            .iter()
+            .filter(|r| r.status == status && is_test(r) == tests)
+            .count()
+    };
+    console.info(
+        "finished",
+        &format!(
+            "Finished running {} nodes in {:.2}s.",
+            results.len(),
+            elapsed.as_secs_f64()
+        ),
+        json!({"elapsed_s": elapsed.as_secs_f64()}),
+    );
+    let problems: Vec<&NodeResult> = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                NodeStatus::Error | NodeStatus::Fail | NodeStatus::Warn
+            )
+        })
+        .collect();
+    let errors = problems
+        .iter()
+        .filter(|r| r.status != NodeStatus::Warn)
+        .count();
+    if !problems.is_empty() {
+        let warnings = problems.len() - errors;
+        console.info(
+            "problems",
+            &format!("Completed with {errors} error(s) and {warnings} warning(s):"),
+            json!({"errors": errors, "warnings": warnings}),
+        );
+        for problem in &problems {
+            let node = &project.nodes[&problem.unique_id];
+            let label = match problem.status {
+                NodeStatus::Warn => "Warning in",
+                NodeStatus::Fail => "Failure in",
+                _ => "Error in",
+            };
+            console.info(
+                "problem_detail",
+                &format!(
+                    "  {label} {} {} ({}):\n{}",
+                    node.resource_type(),
+                    node.name,
+                    node.original_file_path,
+                    indent(&problem.message)
+                ),
+                json!({"unique_id": problem.unique_id, "status": problem.status.as_str()}),
+            );
+        }
+    }
+    let models_total = results.iter().filter(|r| !is_test(r)).count();
+    let tests_total = results.len() - models_total;
+    if models_total > 0 {
+        console.info(
+            "summary_nodes",
+            &format!(
+                "Models and seeds: OK={} ERROR={} SKIP={} TOTAL={models_total}",
+                count(NodeStatus::Success, false),
+                count(NodeStatus::Error, false),
+                count(NodeStatus::Skipped, false),
+            ),
+            json!({}),
+        );
+    }
+    if tests_total > 0 {
+        console.info(
+            "summary_tests",
+            &format!(
+                "Tests: PASS={} WARN={} FAIL={} ERROR={} SKIP={} TOTAL={tests_total}",
+                count(NodeStatus::Pass, true),
+                count(NodeStatus::Warn, true),
+                count(NodeStatus::Fail, true),
+                count(NodeStatus::Error, true),
+                count(NodeStatus::Skipped, true),
+            ),
+            json!({}),
+        );
+    }
+    let all = |status: NodeStatus| results.iter().filter(|r| r.status == status).count();
+    let pass = all(NodeStatus::Success) + all(NodeStatus::Pass);
+    let warn = all(NodeStatus::Warn);
+    let skip = all(NodeStatus::Skipped);
+    console.info(
+        "summary",
+        &format!(
+            "Done. PASS={pass} WARN={warn} ERROR={errors} SKIP={skip} TOTAL={}",
+            results.len()
+        ),
+        json!({"pass": pass, "warn": warn, "error": errors, "skip": skip, "total": results.len()}),
+    );
+    errors > 0
 }
 
 fn indent(text: &str) -> String {
@@ -208,14 +308,19 @@ fn open_adapter(target: &crate::project::profiles::Target) -> Result<Box<dyn Ada
             .map(|a| Box::new(a) as Box<dyn Adapter>)
             .map_err(|err| {
                 let hint = match err.kind {
-                    AdapterErrorKind::Locked => "wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere",
+                    AdapterErrorKind::Locked => {
+                        "wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere"
+                    }
                     AdapterErrorKind::Other => "check the target's `path`, `settings` and `extensions` in profiles.yml",
                 };
                 Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message).hint(hint))
             }),
         Warehouse::Snowflake(_) => Err(Error::Project(
-            Diagnostic::new(DiagnosticKind::Profile, format!("target `{}` is a Snowflake target, which `ghforge run` cannot build yet", target.name))
-                .hint("use a `type: duckdb` target"),
+            Diagnostic::new(
+                DiagnosticKind::Profile,
+                format!("target `{}` is a Snowflake target, which `ghforge run` cannot build yet", target.name),
+            )
+            .hint("use a `type: duckdb` target"),
         )),
     }
 }

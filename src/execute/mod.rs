@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::adapters::Adapter;
 use crate::compile::Compiler;
-use crate::console::{Console, Status};
+use crate::console::Console;
 use crate::graph::Dag;
 use crate::project::Project;
 use crate::project::nodes::NodeId;
@@ -20,7 +20,14 @@ pub use node::describe;
 /// How a node ended, with dbt's status words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeStatus {
+    /// A model or seed was built.
     Success,
+    /// A data test found no failing rows (or fewer than its thresholds).
+    Pass,
+    /// A data test crossed `warn_if` (or `error_if` with severity `warn`).
+    Warn,
+    /// A data test crossed `error_if` with severity `error`.
+    Fail,
     Error,
     Skipped,
 }
@@ -29,9 +36,17 @@ impl NodeStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Success => "success",
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
             Self::Error => "error",
             Self::Skipped => "skipped",
         }
+    }
+
+    /// Whether the node's descendants must be skipped.
+    pub fn blocks_descendants(self) -> bool {
+        matches!(self, Self::Error | Self::Fail)
     }
 }
 
@@ -52,6 +67,8 @@ pub struct NodeResult {
     pub timing: Vec<Timing>,
     pub execution_time: Duration,
     pub rows_affected: Option<u64>,
+    /// Failing rows a data test found.
+    pub failures: Option<u64>,
     pub adapter_message: Option<String>,
     pub compiled_code: Option<String>,
     pub thread: usize,
@@ -63,6 +80,9 @@ pub struct RunOptions {
     pub threads: usize,
     pub full_refresh: bool,
     pub fail_fast: bool,
+    /// `build`: a model's children also wait for the model's tests (and are skipped when one
+    /// fails).
+    pub tests_gate_children: bool,
 }
 
 /// Parents and children among the nodes of a run, looking through ephemeral models (which do
@@ -73,7 +93,12 @@ struct RunGraph {
 }
 
 impl RunGraph {
-    fn new(project: &Project, dag: &Dag, nodes: &BTreeSet<NodeId>) -> Self {
+    fn new(
+        project: &Project,
+        dag: &Dag,
+        nodes: &BTreeSet<NodeId>,
+        tests_gate_children: bool,
+    ) -> Self {
         let mut parents: BTreeMap<NodeId, BTreeSet<NodeId>> = BTreeMap::new();
         let mut children: BTreeMap<NodeId, BTreeSet<NodeId>> = BTreeMap::new();
         for id in nodes {
@@ -99,6 +124,40 @@ impl RunGraph {
                     .insert(id.clone());
             }
             parents.insert(id.clone(), found);
+        }
+        if tests_gate_children {
+            // Each test of a node sits between that node and the node's other children.
+            let tests: Vec<NodeId> = nodes
+                .iter()
+                .filter(|id| {
+                    project.nodes[*id].resource_type() == crate::project::nodes::ResourceType::Test
+                })
+                .cloned()
+                .collect();
+            for test in &tests {
+                let tested: Vec<NodeId> =
+                    parents.get(test).into_iter().flatten().cloned().collect();
+                // A test on a child and its parent (say `relationships`) must not gate that child.
+                let upstream = dag.reach(&[test.clone()].into(), true, None);
+                for model in tested {
+                    let gated: Vec<NodeId> = children
+                        .get(&model)
+                        .into_iter()
+                        .flatten()
+                        .filter(|c| !tests.contains(c) && !upstream.contains(*c))
+                        .cloned()
+                        .collect();
+                    for child in gated {
+                        if parents
+                            .entry(child.clone())
+                            .or_default()
+                            .insert(test.clone())
+                        {
+                            children.entry(test.clone()).or_default().insert(child);
+                        }
+                    }
+                }
+            }
         }
         Self { parents, children }
     }
@@ -145,7 +204,7 @@ pub fn run_nodes(
         stop: false,
         results: Vec::new(),
     };
-    let graph = RunGraph::new(project, dag, nodes);
+    let graph = RunGraph::new(project, dag, nodes, options.tests_gate_children);
     for id in &order {
         let parents = graph.parents.get(id).map_or(0, BTreeSet::len);
         if parents == 0 {
@@ -192,10 +251,16 @@ pub fn run_nodes(
         }
     });
     let (mutex, _) = shared;
-    mutex
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .results
+    let mut schedule = mutex.into_inner().unwrap_or_else(PoisonError::into_inner);
+    // Anything still waiting could not be scheduled: report it rather than drop it.
+    for id in std::mem::take(&mut schedule.waiting).into_keys() {
+        let node = &project.nodes[&id];
+        schedule.results.push(node::skipped(
+            node,
+            "skipped because its dependencies did not all finish",
+        ));
+    }
+    schedule.results
 }
 
 #[expect(
@@ -256,7 +321,7 @@ fn worker(
         console.node_done(index + 1, total, node, &result);
         let mut schedule = mutex.lock().unwrap_or_else(PoisonError::into_inner);
         schedule.running -= 1;
-        let failed = result.status == NodeStatus::Error;
+        let failed = result.status.blocks_descendants();
         schedule.results.push(result);
         if failed {
             if options.fail_fast {
@@ -366,13 +431,4 @@ fn create_schemas(
         session.execute(&statement)?;
     }
     Ok(())
-}
-
-/// The console status of a result.
-pub fn status_of(result: &NodeResult) -> Status {
-    match result.status {
-        NodeStatus::Success => Status::Ok,
-        NodeStatus::Error => Status::Error,
-        NodeStatus::Skipped => Status::Skip,
-    }
 }

@@ -13,6 +13,7 @@ use crate::materialize::{incremental, seed, table, view};
 use crate::project::Project;
 use crate::project::config::Materialization;
 use crate::project::nodes::{Node, NodeKind};
+use crate::schema_tests::{self, TestOutcome};
 
 use super::{NodeResult, NodeStatus, RunOptions, Timing};
 
@@ -41,6 +42,7 @@ impl QueryRunner for SessionRunner {
 pub fn describe(node: &Node) -> String {
     let what = match (&node.kind, node.config.materialized) {
         (NodeKind::Seed, _) => "seed file".to_owned(),
+        (NodeKind::Test { .. }, _) => return format!("test {}", node.name),
         (_, materialized) => format!("sql {materialized} model"),
     };
     format!(
@@ -57,6 +59,7 @@ pub fn skipped(node: &Node, message: &str) -> NodeResult {
         timing: Vec::new(),
         execution_time: std::time::Duration::ZERO,
         rows_affected: None,
+        failures: None,
         adapter_message: None,
         compiled_code: None,
         thread: 0,
@@ -73,8 +76,11 @@ pub fn failed_to_start(node: &Node, thread: usize, message: &str) -> NodeResult 
 
 /// What one node's execution produced, before timing is attached.
 struct Outcome {
+    status: NodeStatus,
+    message: String,
     compiled: Option<String>,
     rows_affected: Option<u64>,
+    failures: Option<u64>,
 }
 
 pub fn run(
@@ -88,16 +94,18 @@ pub fn run(
     let started = Instant::now();
     let started_at = SystemTime::now();
     let mut timing = Vec::new();
-    let outcome = execute(project, node, compiler, session, options, &mut timing);
-    let (status, message, compiled_code, rows_affected) = match outcome {
-        Ok(outcome) => (
-            NodeStatus::Success,
-            "OK".to_owned(),
-            outcome.compiled,
-            outcome.rows_affected,
-        ),
-        Err((message, compiled)) => (NodeStatus::Error, message, compiled, None),
+    let outcome = match node.kind {
+        NodeKind::Test { .. } => test(project, node, compiler, session, &mut timing),
+        _ => execute(project, node, compiler, session, options, &mut timing),
     };
+    let outcome = outcome.unwrap_or_else(|(message, compiled)| Outcome {
+        status: NodeStatus::Error,
+        message,
+        compiled,
+        rows_affected: None,
+        failures: None,
+    });
+    let status = outcome.status;
     if timing.is_empty() {
         timing.push(Timing {
             name: "execute",
@@ -108,12 +116,13 @@ pub fn run(
     NodeResult {
         unique_id: node.unique_id.clone(),
         status,
-        message,
+        message: outcome.message,
         timing,
         execution_time: started.elapsed(),
-        rows_affected,
-        adapter_message: (status == NodeStatus::Success).then(|| "OK".to_owned()),
-        compiled_code,
+        rows_affected: outcome.rows_affected,
+        failures: outcome.failures,
+        adapter_message: (status != NodeStatus::Error).then(|| "OK".to_owned()),
+        compiled_code: outcome.compiled,
         thread,
     }
 }
@@ -228,8 +237,100 @@ fn execute(
         completed_at: SystemTime::now(),
     });
     Ok(Outcome {
+        status: NodeStatus::Success,
+        message: "OK".to_owned(),
         compiled,
         rows_affected,
+        failures: None,
+    })
+}
+
+/// Run a data test: compile it, keep its failing rows when `store_failures` is on, count them
+/// and judge the count by the thresholds and severity.
+fn test(
+    project: &Project,
+    node: &Node,
+    compiler: &Compiler<'_>,
+    session: &SharedSession,
+    timing: &mut Vec<Timing>,
+) -> Result<Outcome, Failure> {
+    let compile_started = SystemTime::now();
+    let runner: Arc<dyn QueryRunner> = Arc::new(SessionRunner(SharedSessionDebug(session.clone())));
+    let sql = compiler
+        .compile_node(node, false, Some(runner))
+        .map_err(|d| (format!("Compilation error: {d}"), None))?
+        .sql;
+    timing.push(Timing {
+        name: "compile",
+        started_at: compile_started,
+        completed_at: SystemTime::now(),
+    });
+    let execute_started = SystemTime::now();
+    let fail = |err: AdapterError| -> Failure {
+        (
+            format!("Database error: {}", err.message),
+            Some(sql.clone()),
+        )
+    };
+    let mut session = lock(session);
+    let stored = node.config.store_failures.unwrap_or(false);
+    if stored {
+        for statement in schema_tests::store_failures_sql(&node.relation, &sql) {
+            session.execute(&statement).map_err(fail)?;
+        }
+    }
+    let counts = session
+        .query(&schema_tests::counting_sql(&sql, &node.config))
+        .map_err(fail)?;
+    timing.push(Timing {
+        name: "execute",
+        started_at: execute_started,
+        completed_at: SystemTime::now(),
+    });
+    let row = counts.rows.first().cloned().unwrap_or_default();
+    let failures = row.first().and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let flag = |i: usize| {
+        row.get(i)
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    };
+    let outcome = schema_tests::outcome(&node.config, flag(1), flag(2));
+    let compiled_path = std::path::Path::new(&project.file.target_path)
+        .join(crate::compile::compiled_path(project, node));
+    let message = match outcome {
+        TestOutcome::Pass => "PASS".to_owned(),
+        TestOutcome::Warn | TestOutcome::Fail => {
+            let failing = outcome == TestOutcome::Fail;
+            let mut message = format!(
+                "Got {failures} result{}, configured to {} if {}; compiled SQL: {}",
+                if failures == 1 { "" } else { "s" },
+                if failing { "fail" } else { "warn" },
+                if failing {
+                    &node.config.error_if
+                } else {
+                    &node.config.warn_if
+                },
+                compiled_path.display()
+            );
+            if stored {
+                message.push_str(&format!(
+                    "; failing rows: select * from {}",
+                    node.relation.quoted()
+                ));
+            }
+            message
+        }
+    };
+    Ok(Outcome {
+        status: match outcome {
+            TestOutcome::Pass => NodeStatus::Pass,
+            TestOutcome::Warn => NodeStatus::Warn,
+            TestOutcome::Fail => NodeStatus::Fail,
+        },
+        message,
+        compiled: Some(sql),
+        rows_affected: None,
+        failures: Some(failures),
     })
 }
 
