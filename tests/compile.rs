@@ -246,3 +246,28 @@ fn regression_target_renders_in_the_project_file() {
         "main_marts_dev"
     );
 }
+
+#[test]
+fn a_project_test_overrides_the_built_in_one() {
+    let dir = common::copy_fixture("shop");
+    common::write_files(
+        dir.path(),
+        &[(
+            "macros/not_null.sql",
+            "{% test not_null(model, column_name) %}\nselect {{ column_name }} as overridden from {{ model }} where {{ column_name }} is null\n{% endtest %}",
+        )],
+    );
+    common::ghforge(dir.path())
+        .args(["compile", "--select", "test_name:not_null"])
+        .assert()
+        .success();
+    let sql =
+        std::fs::read_to_string(dir.path().join(
+            "target/compiled/shop/models/marts/schema.yml/not_null_customers_customer_id.sql",
+        ))
+        .expect("compiled");
+    assert_eq!(
+        sql.trim(),
+        "select customer_id as overridden from \"ghforge\".\"main_marts\".\"customers\" where customer_id is null"
+    );
+}
