@@ -177,8 +177,8 @@ struct Schedule {
     results: Vec<NodeResult>,
 }
 
-/// Run `nodes` (models or seeds, in any order) and return one result per node, in completion
-/// order. `index_of` numbers the log lines (`N of M`).
+/// Run `nodes` (models, seeds and tests, in any order) and return one result per node, in
+/// completion order. Log lines are numbered by topological position (`N of M`).
 pub fn run_nodes(
     project: &Project,
     dag: &Dag,
