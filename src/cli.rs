@@ -91,6 +91,34 @@ pub enum Command {
     /// Build seeds, models and their tests in DAG order; a failing error-severity test skips
     /// everything downstream of the model it tests.
     Build(RunArgs),
+    /// Write realistic GitHub Archive hour files (gzipped NDJSON, real naming, both payload
+    /// eras, power-law activity, PR lifecycles, faults on request). Needs no project.
+    GenArchive(GenArchiveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenArchiveArgs {
+    /// First hour, UTC, inclusive: `2024-01-01T00`.
+    #[arg(long)]
+    pub from: String,
+    /// Last hour, UTC, inclusive (default: the first).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Folder to write the hour files to.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Distinct events per hour.
+    #[arg(long, default_value_t = 2000)]
+    pub events_per_hour: usize,
+    /// Payload era (default: by date; trimmed from 2025-10-07).
+    #[arg(long, value_enum)]
+    pub era: Option<crate::archive::generate::Era>,
+    /// Seed: the same seed and options give the same bytes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Faults to inject, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub faults: Vec<crate::archive::generate::Fault>,
 }
 
 #[derive(Debug, Args)]

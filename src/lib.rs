@@ -2,6 +2,7 @@
 //! Archive data. The binary (`main.rs`) is a thin shell over this library.
 
 pub mod adapters;
+pub mod archive;
 pub mod artifacts;
 pub mod checksum;
 pub mod cli;

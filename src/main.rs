@@ -17,6 +17,10 @@ use ghforge::settings::{Settings, process_env};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands that need no project.
+    if let Command::GenArchive(args) = &cli.command {
+        return finish(commands::gen_archive::run(&cli.global, args));
+    }
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let result = Settings::resolve(&cli.global, process_env(), home)
         .map_err(Error::from)
@@ -27,7 +31,12 @@ fn main() -> ExitCode {
             Command::Seed(args) => commands::run::run(settings, args, commands::run::Kind::Seed),
             Command::Test(args) => commands::run::run(settings, args, commands::run::Kind::Test),
             Command::Build(args) => commands::run::run(settings, args, commands::run::Kind::Build),
+            Command::GenArchive(_) => Ok(0),
         });
+    finish(result)
+}
+
+fn finish(result: Result<i32, Error>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(err) => {

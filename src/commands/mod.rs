@@ -1,6 +1,7 @@
 //! One file per command. Each takes resolved [`Settings`] and returns an exit code.
 
 pub mod compile;
+pub mod gen_archive;
 pub mod ls;
 pub mod run;
 
