@@ -91,9 +91,38 @@ pub enum Command {
     /// Build seeds, models and their tests in DAG order; a failing error-severity test skips
     /// everything downstream of the model it tests.
     Build(RunArgs),
+    /// Load GitHub Archive hours into bronze (`bronze.events`, `bronze.quarantine`,
+    /// `bronze.load_ledger`) in the target DuckDB: each hour lands whole or not at all, bad
+    /// lines go to quarantine, loaded hours are skipped unless `--force`.
+    Load(LoadArgs),
     /// Write realistic GitHub Archive hour files (gzipped NDJSON, real naming, both payload
     /// eras, power-law activity, PR lifecycles, faults on request). Needs no project.
     GenArchive(GenArchiveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// First hour, UTC, inclusive: `2024-01-01T00`.
+    #[arg(long, conflicts_with_all = ["hours", "last"])]
+    pub from: Option<String>,
+    /// Last hour, UTC, inclusive (default: the first).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// A list of hours: `--hours 2024-01-01T00,2024-01-02T13`.
+    #[arg(long, value_delimiter = ',', conflicts_with = "last")]
+    pub hours: Vec<String>,
+    /// The last N complete hours before now: `--last 6h`.
+    #[arg(long)]
+    pub last: Option<String>,
+    /// Where hour files come from: a mirror folder (or `file://` URL).
+    #[arg(long, default_value = "https://data.gharchive.org")]
+    pub source: String,
+    /// Reload hours the ledger already has.
+    #[arg(long)]
+    pub force: bool,
+    /// Hours loaded at once.
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod execute;
 pub mod graph;
 pub mod jinja;
+pub mod load;
 pub mod materialize;
 pub mod parallel;
 pub mod project;

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             Command::Seed(args) => commands::run::run(settings, args, commands::run::Kind::Seed),
             Command::Test(args) => commands::run::run(settings, args, commands::run::Kind::Test),
             Command::Build(args) => commands::run::run(settings, args, commands::run::Kind::Build),
+            Command::Load(args) => commands::load::run(settings, args),
             Command::GenArchive(_) => Ok(0),
         });
     finish(result)

@@ -91,6 +91,18 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
 
+impl DuckDbAdapter {
+    /// A raw connection to the database, for DuckDB-specific work (the bronze loader's appenders).
+    pub fn connection(&self) -> Result<duckdb::Connection, AdapterError> {
+        let root = self
+            .root
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        root.try_clone()
+            .map_err(|err| AdapterError::new(format!("cannot open a connection: {err}")))
+    }
+}
+
 impl Adapter for DuckDbAdapter {
     fn type_name(&self) -> &'static str {
         "duckdb"

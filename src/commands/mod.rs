@@ -2,6 +2,7 @@
 
 pub mod compile;
 pub mod gen_archive;
+pub mod load;
 pub mod ls;
 pub mod run;
 

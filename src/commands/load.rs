@@ -1,0 +1,159 @@
+//! `ghforge load`: archive hours into the target's bronze tables, with a line per hour and a
+//! summary. Exit 1 when an hour failed; a missing hour is a warning.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::adapters::duckdb::{DuckDbAdapter, LOCK_WAIT};
+use crate::archive::hours::Hour;
+use crate::cli::LoadArgs;
+use crate::console::Console;
+use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
+use crate::load::{HourOutcome, HourReport, Source, load};
+use crate::project::profiles::Warehouse;
+use crate::settings::Settings;
+
+pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
+    let console = Console {
+        format: settings.log_format,
+        color: settings.color,
+    };
+    let usage = |message: String, hint: &str| {
+        Error::Project(Diagnostic::new(DiagnosticKind::Project, message).hint(hint))
+    };
+    let hours = hours_of(args).map_err(|message| {
+        usage(
+            message,
+            "give `--from 2024-01-01T00 [--to ...]`, `--hours a,b` or `--last 6h`",
+        )
+    })?;
+    let source = Source::parse(&args.source, &settings.load.file.root)
+        .map_err(|message| usage(message, "mirror the hours into a folder (`ghforge gen-archive` writes realistic ones) and pass `--source <folder>`"))?;
+    let Warehouse::DuckDb(duck) = &settings.load.target.warehouse else {
+        return Err(usage(
+            format!(
+                "target `{}` is not a DuckDB target",
+                settings.load.target.name
+            ),
+            "`ghforge load` writes bronze into a `type: duckdb` target",
+        ));
+    };
+    let adapter = DuckDbAdapter::open(duck, LOCK_WAIT)
+        .map_err(|err| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message)))?;
+    let connection = adapter
+        .connection()
+        .map_err(|err| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message)))?;
+    let started = Instant::now();
+    let total = hours.len();
+    let report_line = |report: &HourReport| {
+        let hour = report.hour;
+        let seconds = report.elapsed.as_secs_f64();
+        match &report.outcome {
+            HourOutcome::Loaded { rows, quarantined, bytes } => console.info(
+                "hour_loaded",
+                &format!(
+                    "loaded {hour}: {rows} rows, {quarantined} quarantined, {:.1} MiB in {seconds:.2}s ({:.0} events/s)",
+                    *bytes as f64 / 1_048_576.0,
+                    *rows as f64 / seconds.max(1e-6)
+                ),
+                json!({"hour": hour.to_string(), "rows": rows, "quarantined": quarantined, "bytes": bytes}),
+            ),
+            HourOutcome::Skipped => console.info(
+                "hour_skipped",
+                &format!("skipped {hour}: already loaded (use --force to reload)"),
+                json!({"hour": hour.to_string()}),
+            ),
+            HourOutcome::Missing => console.warn("hour_missing", &format!("{hour} is missing from the source (recorded as missing)")),
+            HourOutcome::Failed(message) => console.warn("hour_failed", &format!("{hour} failed: {message}")),
+        }
+    };
+    let reports = load(
+        &connection,
+        &source,
+        &hours,
+        args.jobs.max(1),
+        args.force,
+        &report_line,
+    )
+    .map_err(|err| {
+        Error::Execution(Diagnostic::new(
+            DiagnosticKind::Execution,
+            format!("bronze tables: {err}"),
+        ))
+    })?;
+    let count = |f: fn(&HourOutcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
+    let loaded = count(|o| matches!(o, HourOutcome::Loaded { .. }));
+    let (rows, quarantined) = reports
+        .iter()
+        .fold((0, 0), |(r, q), report| match report.outcome {
+            HourOutcome::Loaded {
+                rows, quarantined, ..
+            } => (r + rows, q + quarantined),
+            _ => (r, q),
+        });
+    let failed = count(|o| matches!(o, HourOutcome::Failed(_)));
+    let seconds = started.elapsed().as_secs_f64();
+    console.info(
+        "load_summary",
+        &format!(
+            "Done. {total} hours: {loaded} loaded ({rows} rows, {quarantined} quarantined), {} skipped, {} missing, {failed} failed in {seconds:.2}s ({:.0} events/s).",
+            count(|o| matches!(o, HourOutcome::Skipped)),
+            count(|o| matches!(o, HourOutcome::Missing)),
+            rows as f64 / seconds.max(1e-6)
+        ),
+        json!({"hours": total, "loaded": loaded, "rows": rows, "quarantined": quarantined, "failed": failed}),
+    );
+    Ok(i32::from(failed > 0))
+}
+
+fn hours_of(args: &LoadArgs) -> Result<Vec<Hour>, String> {
+    if let Some(from) = &args.from {
+        let from = Hour::parse(from)?;
+        let to = args
+            .to
+            .as_deref()
+            .map(Hour::parse)
+            .transpose()?
+            .unwrap_or(from);
+        if to < from {
+            return Err(format!("`--to {to}` is before `--from {from}`"));
+        }
+        return Ok(Hour::range(from, to));
+    }
+    if !args.hours.is_empty() {
+        let mut hours = args
+            .hours
+            .iter()
+            .map(|h| Hour::parse(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        hours.sort();
+        hours.dedup();
+        return Ok(hours);
+    }
+    if let Some(last) = &args.last {
+        let count: i64 = last
+            .trim_end_matches('h')
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("`--last {last}` is not a number of hours like `6h`"))?;
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H").to_string();
+        let current = Hour::parse(&now)?;
+        let mut first = current;
+        for _ in 0..count {
+            first = Hour::parse(
+                &(first.start() - chrono::Duration::hours(1))
+                    .format("%Y-%m-%dT%H")
+                    .to_string(),
+            )?;
+        }
+        let last_complete = Hour::parse(
+            &(current.start() - chrono::Duration::hours(1))
+                .format("%Y-%m-%dT%H")
+                .to_string(),
+        )?;
+        return Ok(Hour::range(first, last_complete));
+    }
+    Err("no hours given".to_owned())
+}

@@ -1,0 +1,133 @@
+//! One archive line, judged: a well-formed event (with the columns bronze keeps) or the reason it
+//! goes to quarantine. Pure: bytes in, verdict out.
+
+use serde::Deserialize;
+
+/// The columns of one bronze row, as text ready for DuckDB.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BronzeEvent {
+    pub id: String,
+    pub kind: String,
+    pub actor: String,
+    pub repo: String,
+    pub org: Option<String>,
+    pub payload: String,
+    pub public: Option<bool>,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC), cast to TIMESTAMP by the writer.
+    pub created_at: String,
+}
+
+/// Why a line was quarantined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    NulBytes,
+    InvalidUtf8,
+    InvalidJson(String),
+    MissingField(&'static str),
+    InvalidTimestamp(String),
+    /// The pre-2015 Timeline API shape (`repository`, actor as a string).
+    TimelineFormat,
+}
+
+impl Rejection {
+    pub fn reason(&self) -> String {
+        match self {
+            Self::NulBytes => "NUL bytes in the line".to_owned(),
+            Self::InvalidUtf8 => "invalid UTF-8".to_owned(),
+            Self::InvalidJson(detail) => format!("invalid JSON: {detail}"),
+            Self::MissingField(field) => format!("missing required field `{field}`"),
+            Self::InvalidTimestamp(value) => format!("`created_at` is not a timestamp: `{value}`"),
+            Self::TimelineFormat => {
+                "pre-2015 Timeline API event (`repository`, actor as text)".to_owned()
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    id: Option<serde_json::Value>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    actor: Option<serde_json::Value>,
+    repo: Option<serde_json::Value>,
+    org: Option<serde_json::Value>,
+    payload: Option<serde_json::Value>,
+    public: Option<bool>,
+    created_at: Option<String>,
+    repository: Option<serde_json::Value>,
+}
+
+/// Judge one line (without its newline).
+pub fn parse(line: &[u8]) -> Result<BronzeEvent, Rejection> {
+    if line.contains(&0) {
+        return Err(Rejection::NulBytes);
+    }
+    let text = std::str::from_utf8(line).map_err(|_| Rejection::InvalidUtf8)?;
+    let raw: RawEvent =
+        serde_json::from_str(text).map_err(|err| Rejection::InvalidJson(err.to_string()))?;
+    if raw.repo.is_none()
+        && (raw.repository.is_some()
+            || raw.actor.as_ref().is_some_and(serde_json::Value::is_string))
+    {
+        return Err(Rejection::TimelineFormat);
+    }
+    let id = match raw.id {
+        Some(serde_json::Value::String(id)) => id,
+        Some(serde_json::Value::Number(id)) => id.to_string(),
+        _ => return Err(Rejection::MissingField("id")),
+    };
+    let kind = raw.kind.ok_or(Rejection::MissingField("type"))?;
+    let actor = raw.actor.ok_or(Rejection::MissingField("actor"))?;
+    let repo = raw.repo.ok_or(Rejection::MissingField("repo"))?;
+    let created_at = raw
+        .created_at
+        .ok_or(Rejection::MissingField("created_at"))?;
+    let parsed = chrono::DateTime::parse_from_rfc3339(&created_at)
+        .map_err(|_| Rejection::InvalidTimestamp(created_at.clone()))?;
+    Ok(BronzeEvent {
+        id,
+        kind,
+        actor: actor.to_string(),
+        repo: repo.to_string(),
+        org: raw.org.filter(|o| !o.is_null()).map(|o| o.to_string()),
+        payload: raw.payload.unwrap_or(serde_json::Value::Null).to_string(),
+        public: raw.public,
+        created_at: parsed.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"id":"1","type":"PushEvent","actor":{"id":1,"login":"a"},"repo":{"id":2,"name":"a/b"},"payload":{},"public":true,"created_at":"2024-01-01T00:00:01Z"}"#;
+
+    #[test]
+    fn a_good_line_becomes_a_row() {
+        let event = parse(GOOD.as_bytes()).unwrap();
+        assert_eq!(event.id, "1");
+        assert_eq!(event.created_at, "2024-01-01 00:00:01");
+        assert_eq!(event.org, None);
+    }
+
+    #[test]
+    fn each_kind_of_bad_line_has_its_reason() {
+        let two = format!("{GOOD}{GOOD}");
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"{\"id\":\"1\",\0}".to_vec(), "NUL bytes in the line"),
+            (b"{\"id\":\"\xff\"}".to_vec(), "invalid UTF-8"),
+            (GOOD.as_bytes()[..40].to_vec(), "invalid JSON: EOF while parsing"),
+            (two.into_bytes(), "invalid JSON: trailing characters"),
+            (br#"{"id":"1","type":"PushEvent","actor":{},"repo":{}}"#.to_vec(), "missing required field `created_at`"),
+            (br#"{"type":"PushEvent","actor":"bob","repository":{},"created_at":"2012-01-01T00:00:00-08:00"}"#.to_vec(), "pre-2015 Timeline API event"),
+        ];
+        for (line, reason) in cases {
+            let got = parse(&line).unwrap_err().reason();
+            assert!(
+                got.starts_with(reason),
+                "{got} does not start with {reason}"
+            );
+        }
+    }
+}
