@@ -2,6 +2,7 @@
 //! goes to quarantine. Pure: bytes in, verdict out.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 /// The columns of one bronze row, as text ready for DuckDB.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,18 +45,24 @@ impl Rejection {
     }
 }
 
+/// The top level of an event; nested objects stay raw JSON text (no re-serialising).
 #[derive(Deserialize)]
-struct RawEvent {
+struct RawEvent<'a> {
     id: Option<serde_json::Value>,
     #[serde(rename = "type")]
     kind: Option<String>,
-    actor: Option<serde_json::Value>,
-    repo: Option<serde_json::Value>,
-    org: Option<serde_json::Value>,
-    payload: Option<serde_json::Value>,
+    #[serde(borrow)]
+    actor: Option<&'a RawValue>,
+    #[serde(borrow)]
+    repo: Option<&'a RawValue>,
+    #[serde(borrow)]
+    org: Option<&'a RawValue>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
     public: Option<bool>,
     created_at: Option<String>,
-    repository: Option<serde_json::Value>,
+    #[serde(borrow)]
+    repository: Option<&'a RawValue>,
 }
 
 /// Judge one line (without its newline).
@@ -66,10 +73,8 @@ pub fn parse(line: &[u8]) -> Result<BronzeEvent, Rejection> {
     let text = std::str::from_utf8(line).map_err(|_| Rejection::InvalidUtf8)?;
     let raw: RawEvent =
         serde_json::from_str(text).map_err(|err| Rejection::InvalidJson(err.to_string()))?;
-    if raw.repo.is_none()
-        && (raw.repository.is_some()
-            || raw.actor.as_ref().is_some_and(serde_json::Value::is_string))
-    {
+    let actor_is_text = raw.actor.is_some_and(|a| a.get().starts_with('"'));
+    if raw.repo.is_none() && (raw.repository.is_some() || actor_is_text) {
         return Err(Rejection::TimelineFormat);
     }
     let id = match raw.id {
@@ -88,10 +93,15 @@ pub fn parse(line: &[u8]) -> Result<BronzeEvent, Rejection> {
     Ok(BronzeEvent {
         id,
         kind,
-        actor: actor.to_string(),
-        repo: repo.to_string(),
-        org: raw.org.filter(|o| !o.is_null()).map(|o| o.to_string()),
-        payload: raw.payload.unwrap_or(serde_json::Value::Null).to_string(),
+        actor: actor.get().to_owned(),
+        repo: repo.get().to_owned(),
+        org: raw
+            .org
+            .filter(|o| o.get() != "null")
+            .map(|o| o.get().to_owned()),
+        payload: raw
+            .payload
+            .map_or_else(|| "null".to_owned(), |p| p.get().to_owned()),
         public: raw.public,
         created_at: parsed.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
     })
