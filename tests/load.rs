@@ -338,3 +338,84 @@ fn remote_sources_are_refused_with_a_hint() {
         "{transcript}"
     );
 }
+
+#[test]
+fn a_load_killed_mid_way_completes_on_rerun_with_every_line_exactly_once() {
+    let dir = project();
+    let generated = ghforge(
+        dir.path(),
+        &[
+            "gen-archive",
+            "--from",
+            "2024-07-01T00",
+            "--to",
+            "2024-07-01T03",
+            "--out",
+            "archive",
+            "--events-per-hour",
+            "15000",
+            "--faults",
+            "dupes",
+        ],
+    );
+    assert!(generated.status.success());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ghforge"))
+        .current_dir(dir.path())
+        .args([
+            "load",
+            "--from",
+            "2024-07-01T00",
+            "--to",
+            "2024-07-01T03",
+            "--source",
+            "archive",
+            "--jobs",
+            "1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Let it land some of the hours, then kill -9.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let rerun = ghforge(
+        dir.path(),
+        &[
+            "load",
+            "--from",
+            "2024-07-01T00",
+            "--to",
+            "2024-07-01T03",
+            "--source",
+            "archive",
+        ],
+    );
+    assert!(
+        rerun.status.success(),
+        "{}",
+        common::transcript(&rerun, dir.path())
+    );
+    for hour in 0..4 {
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(
+                std::fs::File::open(
+                    dir.path()
+                        .join(format!("archive/2024-07-01-{hour}.json.gz")),
+                )
+                .expect("open"),
+            ),
+            &mut text,
+        )
+        .expect("gunzip");
+        let rows = query(
+            dir.path(),
+            &format!(
+                "select count(*) from bronze.events where hour = timestamp '2024-07-01 {hour:02}:00:00'"
+            ),
+        );
+        assert_eq!(rows[0][0], text.lines().count().to_string(), "hour {hour}");
+    }
+}
