@@ -4,7 +4,12 @@ use sha2::{Digest, Sha256};
 
 /// Lower-case hex SHA-256 of `text`.
 pub fn sha256(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
+    sha256_bytes(text.as_bytes())
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// Lower-case hex MD5 of `text` (dbt uses it for generic test names and ids).

@@ -39,6 +39,20 @@ impl Hour {
         Self(self.0 + Duration::hours(1))
     }
 
+    pub fn previous(self) -> Self {
+        Self(self.0 - Duration::hours(1))
+    }
+
+    /// The hour that contains `at`.
+    pub fn containing(at: DateTime<Utc>) -> Self {
+        let naive = at.naive_utc();
+        let start = naive
+            .date()
+            .and_hms_opt(naive.hour(), 0, 0)
+            .unwrap_or(naive);
+        Self(Utc.from_utc_datetime(&start))
+    }
+
     /// The archive's file name: `2024-01-01-0.json.gz`.
     pub fn file_name(self) -> String {
         format!("{}-{}.json.gz", self.0.format("%Y-%m-%d"), self.0.hour())

@@ -132,27 +132,15 @@ fn hours_of(args: &LoadArgs) -> Result<Vec<Hour>, String> {
         return Ok(hours);
     }
     if let Some(last) = &args.last {
-        let count: i64 = last
+        let count: usize = last
             .trim_end_matches('h')
             .parse()
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("`--last {last}` is not a number of hours like `6h`"))?;
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H").to_string();
-        let current = Hour::parse(&now)?;
-        let mut first = current;
-        for _ in 0..count {
-            first = Hour::parse(
-                &(first.start() - chrono::Duration::hours(1))
-                    .format("%Y-%m-%dT%H")
-                    .to_string(),
-            )?;
-        }
-        let last_complete = Hour::parse(
-            &(current.start() - chrono::Duration::hours(1))
-                .format("%Y-%m-%dT%H")
-                .to_string(),
-        )?;
+        // The last `count` complete hours before the current one.
+        let last_complete = Hour::containing(chrono::Utc::now()).previous();
+        let first = (1..count).fold(last_complete, |hour, _| hour.previous());
         return Ok(Hour::range(first, last_complete));
     }
     Err("no hours given".to_owned())

@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use crate::archive::hours::Hour;
 
 /// Where hour files come from.
@@ -161,10 +159,7 @@ fn load_hour(
             );
         }
     };
-    let checksum: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let checksum = crate::checksum::sha256_bytes(&bytes);
     let mut reader =
         BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(bytes.as_slice()));
     match bronze::land(
@@ -205,7 +200,7 @@ fn load_hour(
 }
 
 fn fail(connection: &duckdb::Connection, hour: Hour, source: &str, message: String) -> HourOutcome {
-    // Keep what an earlier load landed; only a hour with no rows gets a `failed` ledger row.
+    // Keep what an earlier load landed; only an hour with no rows gets a `failed` ledger row.
     if !matches!(bronze::ledger_status(connection, hour), Ok(Some(status)) if status == "loaded") {
         let _ = bronze::record(connection, hour, "failed", source, &message);
     }
