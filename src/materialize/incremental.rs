@@ -180,16 +180,10 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::config::{ConfigLayer, Materialization};
+    use crate::project::config::Materialization;
 
     fn config(json: serde_json::Value) -> NodeConfig {
-        let layer: ConfigLayer = json
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        NodeConfig::resolve(Materialization::View, &layer).unwrap()
+        crate::project::config::from_json(Materialization::View, json)
     }
 
     fn columns(names: &[&str]) -> Vec<Column> {

@@ -615,6 +615,19 @@ fn is_path_level(key: &str, value: &Value, fqn: &[String], depth: usize) -> bool
     value.is_object() && fqn.get(depth).is_some_and(|part| part == key) && !is_merged_map(key)
 }
 
+/// A config from a JSON object literal, for tests.
+#[cfg(test)]
+pub fn from_json(default_materialization: Materialization, json: Value) -> NodeConfig {
+    let layer: ConfigLayer = json
+        .as_object()
+        .map(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    match NodeConfig::resolve(default_materialization, &layer) {
+        Ok(config) => config,
+        Err(err) => panic!("test config does not resolve: {err}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

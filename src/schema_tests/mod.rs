@@ -67,16 +67,10 @@ pub fn outcome(config: &NodeConfig, should_warn: bool, should_error: bool) -> Te
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::config::{ConfigLayer, Materialization};
+    use crate::project::config::Materialization;
 
     fn config(json: serde_json::Value) -> NodeConfig {
-        let layer: ConfigLayer = json
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        NodeConfig::resolve(Materialization::Test, &layer).unwrap()
+        crate::project::config::from_json(Materialization::Test, json)
     }
 
     #[test]
