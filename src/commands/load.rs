@@ -46,27 +46,33 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
         .map_err(|err| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message)))?;
     let started = Instant::now();
     let total = hours.len();
+    // A progress bar on a terminal (hidden when output is redirected, and in JSON mode).
+    let progress = if console.format == crate::cli::LogFormat::Text {
+        indicatif::ProgressBar::new(total as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} hours  {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let landed = std::sync::atomic::AtomicU64::new(0);
+    let landed_bytes = std::sync::atomic::AtomicU64::new(0);
     let report_line = |report: &HourReport| {
-        let hour = report.hour;
-        let seconds = report.elapsed.as_secs_f64();
-        match &report.outcome {
-            HourOutcome::Loaded { rows, quarantined, bytes } => console.info(
-                "hour_loaded",
-                &format!(
-                    "loaded {hour}: {rows} rows, {quarantined} quarantined, {:.1} MiB in {seconds:.2}s ({:.0} events/s)",
-                    *bytes as f64 / 1_048_576.0,
-                    *rows as f64 / seconds.max(1e-6)
-                ),
-                json!({"hour": hour.to_string(), "rows": rows, "quarantined": quarantined, "bytes": bytes}),
-            ),
-            HourOutcome::Skipped => console.info(
-                "hour_skipped",
-                &format!("skipped {hour}: already loaded (use --force to reload)"),
-                json!({"hour": hour.to_string()}),
-            ),
-            HourOutcome::Missing => console.warn("hour_missing", &format!("{hour} is missing from the source (recorded as missing)")),
-            HourOutcome::Failed(message) => console.warn("hour_failed", &format!("{hour} failed: {message}")),
+        if let HourOutcome::Loaded { rows, bytes, .. } = report.outcome {
+            landed.fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+            landed_bytes.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
         }
+        let events = landed.load(std::sync::atomic::Ordering::Relaxed);
+        progress.inc(1);
+        progress.set_message(format!(
+            "{events} events, {:.1} MiB, {:.0} events/s",
+            landed_bytes.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1_048_576.0,
+            events as f64 / started.elapsed().as_secs_f64().max(1e-6)
+        ));
+        progress.suspend(|| print_hour(&console, report));
     };
     let reports = load(
         &connection,
@@ -82,6 +88,7 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
             format!("bronze tables: {err}"),
         ))
     })?;
+    progress.finish_and_clear();
     let count = |f: fn(&HourOutcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
     let loaded = count(|o| matches!(o, HourOutcome::Loaded { .. }));
     let (rows, quarantined) = reports
@@ -144,4 +151,28 @@ fn hours_of(args: &LoadArgs) -> Result<Vec<Hour>, String> {
         return Ok(Hour::range(first, last_complete));
     }
     Err("no hours given".to_owned())
+}
+
+/// One line per finished hour.
+fn print_hour(console: &Console, report: &HourReport) {
+    let hour = report.hour;
+    let seconds = report.elapsed.as_secs_f64();
+    match &report.outcome {
+            HourOutcome::Loaded { rows, quarantined, bytes } => console.info(
+                "hour_loaded",
+                &format!(
+                    "loaded {hour}: {rows} rows, {quarantined} quarantined, {:.1} MiB in {seconds:.2}s ({:.0} events/s)",
+                    *bytes as f64 / 1_048_576.0,
+                    *rows as f64 / seconds.max(1e-6)
+                ),
+                json!({"hour": hour.to_string(), "rows": rows, "quarantined": quarantined, "bytes": bytes}),
+            ),
+            HourOutcome::Skipped => console.info(
+                "hour_skipped",
+                &format!("skipped {hour}: already loaded (use --force to reload)"),
+                json!({"hour": hour.to_string()}),
+            ),
+            HourOutcome::Missing => console.warn("hour_missing", &format!("{hour} is missing from the source (recorded as missing)")),
+            HourOutcome::Failed(message) => console.warn("hour_failed", &format!("{hour} failed: {message}")),
+        }
 }
