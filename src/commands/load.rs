@@ -158,21 +158,21 @@ fn print_hour(console: &Console, report: &HourReport) {
     let hour = report.hour;
     let seconds = report.elapsed.as_secs_f64();
     match &report.outcome {
-            HourOutcome::Loaded { rows, quarantined, bytes } => console.info(
-                "hour_loaded",
-                &format!(
-                    "loaded {hour}: {rows} rows, {quarantined} quarantined, {:.1} MiB in {seconds:.2}s ({:.0} events/s)",
-                    *bytes as f64 / 1_048_576.0,
-                    *rows as f64 / seconds.max(1e-6)
-                ),
-                json!({"hour": hour.to_string(), "rows": rows, "quarantined": quarantined, "bytes": bytes}),
+        HourOutcome::Loaded { rows, quarantined, bytes } => console.info(
+            "hour_loaded",
+            &format!(
+                "loaded {hour}: {rows} rows, {quarantined} quarantined, {:.1} MiB in {seconds:.2}s ({:.0} events/s)",
+                *bytes as f64 / 1_048_576.0,
+                *rows as f64 / seconds.max(1e-6)
             ),
-            HourOutcome::Skipped => console.info(
-                "hour_skipped",
-                &format!("skipped {hour}: already loaded (use --force to reload)"),
-                json!({"hour": hour.to_string()}),
-            ),
-            HourOutcome::Missing => console.warn("hour_missing", &format!("{hour} is missing from the source (recorded as missing)")),
-            HourOutcome::Failed(message) => console.warn("hour_failed", &format!("{hour} failed: {message}")),
-        }
+            json!({"hour": hour.to_string(), "rows": rows, "quarantined": quarantined, "bytes": bytes}),
+        ),
+        HourOutcome::Skipped => console.info(
+            "hour_skipped",
+            &format!("skipped {hour}: already loaded (use --force to reload)"),
+            json!({"hour": hour.to_string()}),
+        ),
+        HourOutcome::Missing => console.warn("hour_missing", &format!("{hour} is missing from the source (recorded as missing)")),
+        HourOutcome::Failed(message) => console.warn("hour_failed", &format!("{hour} failed: {message}")),
+    }
 }
