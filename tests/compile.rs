@@ -199,16 +199,7 @@ fn dbt_project_yml_is_read_the_same_way() {
 
 #[test]
 fn the_bundled_gharchive_project_compiles() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for folder in ["models", "macros", "seeds", "tests/project"] {
-        common::copy_dir(&root.join(folder), &dir.path().join(folder));
-    }
-    std::fs::copy(
-        root.join("ghforge_project.yml"),
-        dir.path().join("ghforge_project.yml"),
-    )
-    .expect("copy");
+    let dir = common::copy_bundled_project();
     let output = common::ghforge(dir.path())
         .arg("compile")
         .output()

@@ -35,15 +35,7 @@ fn real_sample_loads_whole_and_builds_green() {
         );
         return;
     }
-    let dir = tempfile::tempdir().expect("temp");
-    for folder in ["models", "macros", "seeds", "tests/project"] {
-        common::copy_dir(&root.join(folder), &dir.path().join(folder));
-    }
-    std::fs::copy(
-        root.join("ghforge_project.yml"),
-        dir.path().join("ghforge_project.yml"),
-    )
-    .expect("copy");
+    let dir = common::copy_bundled_project();
     let source = sample.canonicalize().expect("sample path");
     let output = common::ghforge(dir.path())
         .args(["load", "--hours", "2025-05-11T23,2025-05-15T07", "--source"])

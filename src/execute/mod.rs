@@ -58,6 +58,17 @@ pub struct Timing {
     pub completed_at: SystemTime,
 }
 
+impl Timing {
+    /// A phase that started at `started_at` and ends now.
+    pub fn since(name: &'static str, started_at: SystemTime) -> Self {
+        Self {
+            name,
+            started_at,
+            completed_at: SystemTime::now(),
+        }
+    }
+}
+
 /// The result of one node.
 #[derive(Debug, Clone)]
 pub struct NodeResult {

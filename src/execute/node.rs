@@ -38,6 +38,11 @@ impl QueryRunner for SessionRunner {
     }
 }
 
+/// `run_query`/`statement` in templates run on the worker's own session.
+fn runner_of(session: &SharedSession) -> Arc<dyn QueryRunner> {
+    Arc::new(SessionRunner(SharedSessionDebug(session.clone())))
+}
+
 /// `sql table model silver.events`, as the log lines say it.
 pub fn describe(node: &Node) -> String {
     let what = match (&node.kind, node.config.materialized) {
@@ -107,11 +112,7 @@ pub fn run(
     });
     let status = outcome.status;
     if timing.is_empty() {
-        timing.push(Timing {
-            name: "execute",
-            started_at,
-            completed_at: SystemTime::now(),
-        });
+        timing.push(Timing::since("execute", started_at));
     }
     NodeResult {
         unique_id: node.unique_id.clone(),
@@ -148,7 +149,7 @@ fn execute(
         && !full_refresh;
 
     let compile_started = SystemTime::now();
-    let runner: Arc<dyn QueryRunner> = Arc::new(SessionRunner(SharedSessionDebug(session.clone())));
+    let runner = runner_of(session);
     let compiled = match node.kind {
         NodeKind::Seed => None,
         _ => Some(
@@ -176,11 +177,7 @@ fn execute(
     };
     let pre_hooks = hooks(&node.config.pre_hook)?;
     let post_hooks = hooks(&node.config.post_hook)?;
-    timing.push(Timing {
-        name: "compile",
-        started_at: compile_started,
-        completed_at: SystemTime::now(),
-    });
+    timing.push(Timing::since("compile", compile_started));
 
     let execute_started = SystemTime::now();
     let fail = |err: AdapterError| -> Failure {
@@ -231,11 +228,7 @@ fn execute(
             .and_then(|r| r.first())
             .and_then(serde_json::Value::as_u64);
     }
-    timing.push(Timing {
-        name: "execute",
-        started_at: execute_started,
-        completed_at: SystemTime::now(),
-    });
+    timing.push(Timing::since("execute", execute_started));
     Ok(Outcome {
         status: NodeStatus::Success,
         message: "OK".to_owned(),
@@ -255,16 +248,12 @@ fn test(
     timing: &mut Vec<Timing>,
 ) -> Result<Outcome, Failure> {
     let compile_started = SystemTime::now();
-    let runner: Arc<dyn QueryRunner> = Arc::new(SessionRunner(SharedSessionDebug(session.clone())));
+    let runner = runner_of(session);
     let sql = compiler
         .compile_node(node, false, Some(runner))
         .map_err(|d| (format!("Compilation error: {d}"), None))?
         .sql;
-    timing.push(Timing {
-        name: "compile",
-        started_at: compile_started,
-        completed_at: SystemTime::now(),
-    });
+    timing.push(Timing::since("compile", compile_started));
     let execute_started = SystemTime::now();
     let fail = |err: AdapterError| -> Failure {
         (
@@ -282,11 +271,7 @@ fn test(
     let counts = session
         .query(&schema_tests::counting_sql(&sql, &node.config))
         .map_err(fail)?;
-    timing.push(Timing {
-        name: "execute",
-        started_at: execute_started,
-        completed_at: SystemTime::now(),
-    });
+    timing.push(Timing::since("execute", execute_started));
     let row = counts.rows.first().cloned().unwrap_or_default();
     let failures = row.first().and_then(serde_json::Value::as_u64).unwrap_or(0);
     let flag = |i: usize| {

@@ -32,6 +32,21 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the GH Archive project that ships in this repository, in a temporary folder.
+pub fn copy_bundled_project() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for folder in ["models", "macros", "seeds", "tests/project"] {
+        copy_dir(&root.join(folder), &dir.path().join(folder));
+    }
+    std::fs::copy(
+        root.join("ghforge_project.yml"),
+        dir.path().join("ghforge_project.yml"),
+    )
+    .expect("copy");
+    dir
+}
+
 /// Write `files` (path, contents) under `root`, creating folders.
 pub fn write_files(root: &Path, files: &[(&str, &str)]) {
     for (path, contents) in files {
