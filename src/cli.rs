@@ -114,15 +114,32 @@ pub struct LoadArgs {
     /// The last N complete hours before now: `--last 6h`.
     #[arg(long)]
     pub last: Option<String>,
-    /// Where hour files come from: a mirror folder (or `file://` URL).
-    #[arg(long, default_value = "https://data.gharchive.org")]
+    /// Where hour files come from: GH Archive or another HTTP(S) base URL (hour files are
+    /// `<base>/YYYY-MM-DD-H.json.gz`, hour unpadded), or a mirror folder (path or `file://`).
+    #[arg(long, env = "GHFORGE_SOURCE", default_value = crate::load::source::DEFAULT_SOURCE)]
     pub source: String,
+    /// Land hours as objects instead of in the target database's bronze tables: a folder or
+    /// `s3://bucket/prefix` (one object per hour under `year=/month=/day=/hour=` folders; the
+    /// target's `s3:` settings reach the bucket). The ledger stays in the target database.
+    #[arg(long)]
+    pub destination: Option<String>,
+    /// With `--destination`: `parquet` (the bronze columns; bad lines under `_quarantine/`) or
+    /// `raw` (the hour file as received).
+    #[arg(long, value_enum, default_value = "parquet", requires = "destination")]
+    pub format: crate::load::objects::Format,
     /// Reload hours the ledger already has.
     #[arg(long)]
     pub force: bool,
-    /// Hours loaded at once.
-    #[arg(long, default_value_t = 2)]
+    /// Hours downloaded and loaded at once.
+    #[arg(long, default_value_t = 4)]
     pub jobs: usize,
+    /// Further attempts at an hour after a 5xx, a timeout, a reset or a truncated download
+    /// (exponential backoff with jitter between them). A 404 is a missing hour, never retried.
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+    /// Seconds to wait for the server before an attempt counts as timed out.
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
 }
 
 #[derive(Debug, Args)]

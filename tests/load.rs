@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 
 const PROJECT: &str = "name: bronze_test\nversion: \"1.0\"\nprofile: bronze_test\n";
@@ -25,54 +24,6 @@ fn ghforge(project: &Path, args: &[&str]) -> std::process::Output {
     common::ghforge(project).args(args).output().expect("runs")
 }
 
-fn query(project: &Path, sql: &str) -> Vec<Vec<String>> {
-    let connection = duckdb::Connection::open(project.join("ghforge.duckdb")).expect("open");
-    let mut statement = connection.prepare(sql).expect("prepare");
-    let mut rows = statement.query([]).expect("query");
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().expect("row") {
-        let n = row.as_ref().column_count();
-        out.push(
-            (0..n)
-                .map(
-                    |i| match row.get::<_, duckdb::types::Value>(i).expect("value") {
-                        duckdb::types::Value::Text(s) => s,
-                        duckdb::types::Value::BigInt(n) => n.to_string(),
-                        duckdb::types::Value::Null => "NULL".to_owned(),
-                        other => format!("{other:?}"),
-                    },
-                )
-                .collect(),
-        );
-    }
-    out
-}
-
-fn gz_lines(path: &Path, lines: &[&[u8]]) {
-    let mut encoder = flate2::write::GzEncoder::new(
-        std::fs::File::create(path).expect("create"),
-        flate2::Compression::fast(),
-    );
-    for line in lines {
-        encoder.write_all(line).expect("write");
-        encoder.write_all(b"\n").expect("write");
-    }
-    encoder.finish().expect("finish");
-}
-
-/// Lines of a gzipped hour file, as `zcat | wc -l` counts them.
-fn line_count(path: &Path) -> usize {
-    let mut text = Vec::new();
-    std::io::Read::read_to_end(
-        &mut flate2::read::GzDecoder::new(std::fs::File::open(path).expect("open")),
-        &mut text,
-    )
-    .expect("gunzip");
-    text.split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .count()
-}
-
 const EVENT: &str = r#"{"id":"7","type":"WatchEvent","actor":{"id":1,"login":"a"},"repo":{"id":2,"name":"a/b"},"payload":{"action":"started"},"public":true,"created_at":"2024-03-01T05:10:00Z"}"#;
 
 #[test]
@@ -81,7 +32,7 @@ fn good_lines_land_and_bad_lines_are_quarantined_line_by_line() {
     let archive = dir.path().join("archive");
     std::fs::create_dir_all(&archive).expect("mkdir");
     let two = format!("{EVENT}{EVENT}");
-    gz_lines(
+    common::gz_lines(
         &archive.join("2024-03-01-5.json.gz"),
         &[
             EVENT.as_bytes(),
@@ -104,7 +55,7 @@ fn good_lines_land_and_bad_lines_are_quarantined_line_by_line() {
     );
     // Both byte-identical copies stay in bronze; silver deduplicates.
     assert_eq!(
-        query(
+        common::query(
             dir.path(),
             "select id, line_number, strftime(created_at, '%Y-%m-%d %H:%M:%S'), strftime(hour, '%H') from bronze.events order by line_number"
         ),
@@ -113,7 +64,7 @@ fn good_lines_land_and_bad_lines_are_quarantined_line_by_line() {
             ["7", "3", "2024-03-01 05:10:00", "05"]
         ]
     );
-    let quarantine = query(
+    let quarantine = common::query(
         dir.path(),
         "select line_number, reason from bronze.quarantine order by line_number",
     );
@@ -133,7 +84,7 @@ fn good_lines_land_and_bad_lines_are_quarantined_line_by_line() {
     assert!(reasons[3].0 == "6" && reasons[3].1.starts_with("invalid JSON: EOF while parsing"));
     assert_eq!(reasons[4], ("7", "missing required field `created_at`"));
     assert_eq!(
-        query(
+        common::query(
             dir.path(),
             "select status, rows, quarantined from bronze.load_ledger"
         ),
@@ -141,7 +92,7 @@ fn good_lines_land_and_bad_lines_are_quarantined_line_by_line() {
     );
     // The raw bytes are kept as received.
     assert_eq!(
-        query(
+        common::query(
             dir.path(),
             "select octet_length(raw) from bronze.quarantine where line_number = 2"
         )[0][0],
@@ -191,11 +142,11 @@ fn loaded_hours_are_skipped_missing_ones_recorded_and_force_reloads_exactly_once
         transcript.contains("2024-02-01T02 is missing from the source"),
         "{transcript}"
     );
-    let count = |dir: &Path| query(dir, "select count(*) from bronze.events")[0][0].clone();
+    let count = |dir: &Path| common::query(dir, "select count(*) from bronze.events")[0][0].clone();
     let first = count(dir.path());
     let lines: usize = ["2024-02-01-0.json.gz", "2024-02-01-1.json.gz"]
         .iter()
-        .map(|f| line_count(&dir.path().join("archive").join(f)))
+        .map(|f| common::line_count(&dir.path().join("archive").join(f)))
         .sum();
     assert_eq!(
         first,
@@ -236,7 +187,7 @@ fn loaded_hours_are_skipped_missing_ones_recorded_and_force_reloads_exactly_once
         "a reload replaces the hour, it does not add to it"
     );
     assert_eq!(
-        query(
+        common::query(
             dir.path(),
             "select strftime(hour, '%H'), status from bronze.load_ledger order by hour"
         ),
@@ -288,18 +239,18 @@ fn a_damaged_hour_fails_alone_and_exits_1() {
         "{transcript}"
     );
     assert_eq!(
-        query(
+        common::query(
             dir.path(),
             "select count(*) from bronze.events where hour = timestamp '2024-02-01 01:00:00'"
         )[0][0],
         "0"
     );
     assert_eq!(
-        query(dir.path(), "select count(*) from bronze.events")[0][0],
+        common::query(dir.path(), "select count(*) from bronze.events")[0][0],
         "300"
     );
     assert_eq!(
-        query(
+        common::query(
             dir.path(),
             "select strftime(hour, '%H'), status from bronze.load_ledger order by hour"
         ),
@@ -311,7 +262,7 @@ fn a_damaged_hour_fails_alone_and_exits_1() {
 fn the_timeline_format_is_refused() {
     let dir = project();
     std::fs::create_dir_all(dir.path().join("archive")).expect("mkdir");
-    gz_lines(
+    common::gz_lines(
         &dir.path().join("archive/2012-04-01-3.json.gz"),
         &[br#"{"type":"PushEvent","actor":"bob","repository":{"name":"x"},"created_at":"2012-04-01T03:00:00-07:00","payload":{"shas":[]}}"#],
     );
@@ -323,22 +274,6 @@ fn the_timeline_format_is_refused() {
     assert!(
         common::transcript(&output, dir.path())
             .contains("pre-2015 Timeline format, which ghforge does not load")
-    );
-}
-
-#[test]
-fn remote_sources_are_refused_with_a_hint() {
-    let dir = project();
-    let output = ghforge(dir.path(), &["load", "--from", "2024-02-01T00"]);
-    assert_eq!(output.status.code(), Some(2));
-    let transcript = common::transcript(&output, dir.path());
-    assert!(
-        transcript.contains("is not available in this version"),
-        "{transcript}"
-    );
-    assert!(
-        transcript.contains("hint: mirror the hours into a folder"),
-        "{transcript}"
     );
 }
 
@@ -401,13 +336,13 @@ fn a_load_killed_mid_way_completes_on_rerun_with_every_line_exactly_once() {
         common::transcript(&rerun, dir.path())
     );
     for hour in 0..4 {
-        let rows = query(
+        let rows = common::query(
             dir.path(),
             &format!(
                 "select count(*) from bronze.events where hour = timestamp '2024-07-01 {hour:02}:00:00'"
             ),
         );
-        let expected = line_count(
+        let expected = common::line_count(
             &dir.path()
                 .join(format!("archive/2024-07-01-{hour}.json.gz")),
         );

@@ -10,19 +10,7 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::Path;
-
-fn line_count(path: &Path) -> usize {
-    let mut bytes = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("open"))
-        .read_to_end(&mut bytes)
-        .expect("gunzip");
-    bytes
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .count()
-}
 
 #[test]
 fn real_sample_loads_whole_and_builds_green() {
@@ -49,7 +37,7 @@ fn real_sample_loads_whole_and_builds_green() {
     );
     let expected: usize = ["2025-05-11-23.json.gz", "2025-05-15-7.json.gz"]
         .iter()
-        .map(|f| line_count(&sample.join(f)))
+        .map(|f| common::line_count(&sample.join(f)))
         .sum();
     let connection = || duckdb::Connection::open(dir.path().join("ghforge.duckdb")).expect("open");
     let count = |sql: &str| -> i64 {

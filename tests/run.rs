@@ -11,31 +11,6 @@ mod common;
 
 use std::path::Path;
 
-fn query(project: &Path, sql: &str) -> Vec<Vec<String>> {
-    let connection =
-        duckdb::Connection::open(project.join("ghforge.duckdb")).expect("open database");
-    let mut statement = connection.prepare(sql).expect("prepare");
-    let mut rows = statement.query([]).expect("query");
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().expect("row") {
-        let columns = row.as_ref().column_count();
-        out.push(
-            (0..columns)
-                .map(
-                    |i| match row.get::<_, duckdb::types::Value>(i).expect("value") {
-                        duckdb::types::Value::Null => "NULL".to_owned(),
-                        duckdb::types::Value::Text(s) => s,
-                        duckdb::types::Value::Int(n) => n.to_string(),
-                        duckdb::types::Value::BigInt(n) => n.to_string(),
-                        other => format!("{other:?}"),
-                    },
-                )
-                .collect(),
-        );
-    }
-    out
-}
-
 fn run(project: &Path, args: &[&str]) -> std::process::Output {
     common::ghforge(project).args(args).output().expect("runs")
 }
@@ -74,29 +49,29 @@ fn first_run_builds_every_materialization() {
     let project = dir.path();
     let output = run(project, &["run", "--vars", "{max_id: 3}", "--threads", "1"]);
     insta::assert_snapshot!("first_run", common::transcript(&output, project));
-    let kinds = query(
+    let kinds = common::query(
         project,
         "select table_schema || '.' || table_name, table_type from information_schema.tables order by 1",
     );
     insta::assert_debug_snapshot!("relations_after_first_run", kinds);
     assert_eq!(
-        query(project, "select count(*) from main.people")[0][0],
+        common::query(project, "select count(*) from main.people")[0][0],
         "4"
     );
     assert_eq!(
-        query(
+        common::query(
             project,
             "select name_upper, initial from main_marts.people_upper order by id"
         ),
         [["ADA", "A"], ["LINUS", "L"], ["GRACE", "G"]]
     );
     assert_eq!(
-        query(project, "select model, phase from main.hook_log"),
+        common::query(project, "select model, phase from main.hook_log"),
         [["teams", "post"]]
     );
     assert!(statuses(project).iter().all(|(_, s)| s == "success"));
     assert_eq!(
-        query(project, "select event, target from main.run_log"),
+        common::query(project, "select event, target from main.run_log"),
         [["start", "dev"], ["end", "dev"]]
     );
 }
@@ -127,7 +102,7 @@ fn second_run_applies_each_incremental_strategy() {
     );
     // append: only the new row was added, old rows untouched.
     assert_eq!(
-        query(
+        common::query(
             project,
             "select id, name from main_marts.people_append order by id"
         ),
@@ -135,7 +110,7 @@ fn second_run_applies_each_incremental_strategy() {
     );
     // delete+insert: every row replaced by its new version, no duplicates.
     assert_eq!(
-        query(
+        common::query(
             project,
             "select id, name from main_marts.people_delete_insert order by id"
         ),
@@ -148,7 +123,7 @@ fn second_run_applies_each_incremental_strategy() {
     );
     // merge with append_new_columns: the new column exists and is filled by the merge.
     assert_eq!(
-        query(
+        common::query(
             project,
             "select id, name, team from main_marts.people_merge order by id"
         ),
@@ -185,7 +160,7 @@ fn full_refresh_rebuilds_incremental_models() {
             .success()
     );
     assert_eq!(
-        query(project, "select count(*) from main_marts.people_append")[0][0],
+        common::query(project, "select count(*) from main_marts.people_append")[0][0],
         "4"
     );
     let output = run(
@@ -207,12 +182,12 @@ fn full_refresh_rebuilds_incremental_models() {
         common::transcript(&output, project)
     );
     assert_eq!(
-        query(project, "select count(*) from main_marts.people_append")[0][0],
+        common::query(project, "select count(*) from main_marts.people_append")[0][0],
         "2"
     );
     // `full_refresh: false` in the model's config wins over the flag.
     assert_eq!(
-        query(project, "select count(*) from main_marts.people_keep")[0][0],
+        common::query(project, "select count(*) from main_marts.people_keep")[0][0],
         "4"
     );
 }
@@ -243,7 +218,7 @@ fn schema_change_fail_stops_the_model_and_keeps_its_rows() {
         "{transcript}"
     );
     assert_eq!(
-        query(project, "select count(*) from main_marts.people_strict")[0][0],
+        common::query(project, "select count(*) from main_marts.people_strict")[0][0],
         "3"
     );
 }
@@ -253,7 +228,7 @@ fn failing_model_keeps_previous_table_and_skips_descendants() {
     let dir = seeded();
     let project = dir.path();
     assert!(run(project, &["run"]).status.success());
-    let before = query(project, "select * from main_marts.breakable order by 1");
+    let before = common::query(project, "select * from main_marts.breakable order by 1");
     let output = run(
         project,
         &["run", "--vars", "{break: true}", "--threads", "1"],
@@ -261,7 +236,7 @@ fn failing_model_keeps_previous_table_and_skips_descendants() {
     assert_eq!(output.status.code(), Some(1));
     insta::assert_snapshot!("failing_run", common::transcript(&output, project));
     assert_eq!(
-        query(project, "select * from main_marts.breakable order by 1"),
+        common::query(project, "select * from main_marts.breakable order by 1"),
         before
     );
     let statuses = statuses(project);

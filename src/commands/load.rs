@@ -1,18 +1,19 @@
 //! `ghforge load`: archive hours into the target's bronze tables, with a line per hour and a
 //! summary. Exit 1 when an hour failed; a missing hour is a warning.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::adapters::duckdb::{DuckDbAdapter, LOCK_WAIT};
 use crate::archive::hours::Hour;
 use crate::cli::LoadArgs;
 use crate::console::Console;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
-use crate::load::{HourOutcome, HourReport, Source, load};
+use crate::load::objects::Objects;
+use crate::load::{Backoff, Destination, Fetcher, HourOutcome, HourReport, Options, Source, load};
 use crate::project::profiles::Warehouse;
 use crate::settings::Settings;
+use crate::storage::Location;
 
 pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
     let console = Console {
@@ -28,8 +29,50 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
             "give `--from 2024-01-01T00 [--to ...]`, `--hours a,b` or `--last 6h`",
         )
     })?;
-    let source = Source::parse(&args.source, &settings.load.file.root)
-        .map_err(|message| usage(message, "mirror the hours into a folder (`ghforge gen-archive` writes realistic ones) and pass `--source <folder>`"))?;
+    let source = Source::parse(&args.source, &settings.load.file.root).map_err(|message| {
+        usage(
+            message,
+            "pass `--source https://data.gharchive.org`, another HTTP(S) mirror, or a folder of hour files (`ghforge gen-archive` writes realistic ones)",
+        )
+    })?;
+    let timeout = Duration::try_from_secs_f64(args.timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| {
+            usage(
+                format!(
+                    "`--timeout {}` is not a positive number of seconds",
+                    args.timeout
+                ),
+                "for example `--timeout 30`",
+            )
+        })?;
+    let destination = match &args.destination {
+        None => Destination::Bronze,
+        Some(text) => {
+            let location = Location::parse(text, &settings.load.file.root).map_err(|message| {
+                usage(
+                    message,
+                    "give a folder or `s3://bucket/prefix` to `--destination`",
+                )
+            })?;
+            let storage = location
+                .open(settings.load.target.s3.as_ref())
+                .map_err(|err| {
+                    Error::Execution(
+                        Diagnostic::new(DiagnosticKind::Execution, err.0)
+                            .hint("check the target's `s3:` settings in profiles.yml"),
+                    )
+                })?;
+            Destination::Objects(Objects {
+                storage,
+                format: args.format,
+                destination: location.to_string(),
+            })
+        }
+    };
+    let fetcher = Fetcher::new(source, timeout, settings.load.target.s3.as_ref())
+        .map_err(|message| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, message)))?;
     let Warehouse::DuckDb(duck) = &settings.load.target.warehouse else {
         return Err(usage(
             format!(
@@ -39,8 +82,7 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
             "`ghforge load` writes bronze into a `type: duckdb` target",
         ));
     };
-    let adapter = DuckDbAdapter::open(duck, LOCK_WAIT)
-        .map_err(|err| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message)))?;
+    let adapter = super::run::open_duckdb(&settings.load.target, duck)?;
     let connection = adapter
         .connection()
         .map_err(|err| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message)))?;
@@ -74,12 +116,21 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
         ));
         progress.suspend(|| print_hour(&console, report));
     };
+    let options = Options {
+        jobs: args.jobs.max(1),
+        force: args.force,
+        retries: args.retries,
+        backoff: Backoff {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+        },
+    };
     let reports = load(
         &connection,
-        &source,
+        &fetcher,
+        &destination,
         &hours,
-        args.jobs.max(1),
-        args.force,
+        options,
         &report_line,
     )
     .map_err(|err| {
@@ -157,6 +208,12 @@ fn hours_of(args: &LoadArgs) -> Result<Vec<Hour>, String> {
 fn print_hour(console: &Console, report: &HourReport) {
     let hour = report.hour;
     let seconds = report.elapsed.as_secs_f64();
+    for (attempt, reason) in report.retried.iter().enumerate() {
+        console.warn(
+            "hour_retried",
+            &format!("{hour}: attempt {} failed, retried: {reason}", attempt + 1),
+        );
+    }
     match &report.outcome {
         HourOutcome::Loaded { rows, quarantined, bytes } => console.info(
             "hour_loaded",

@@ -2,11 +2,13 @@
 //! `bronze.quarantine` (rejected lines with their reason and raw bytes) and `bronze.load_ledger`
 //! (one row per hour). Each hour lands in one transaction: all of it or nothing.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader, Read};
 
+use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, params};
 
 use crate::archive::hours::Hour;
+use crate::checksum::HashingReader;
 
 use super::lines::{self, Rejection};
 
@@ -30,9 +32,12 @@ create table if not exists bronze.load_ledger (
 pub struct Landed {
     pub rows: u64,
     pub quarantined: u64,
+    /// Size of the gzipped body.
+    pub bytes: u64,
 }
 
-fn hour_literal(hour: Hour) -> String {
+/// The hour as a timestamp literal's text.
+pub fn hour_literal(hour: Hour) -> String {
     hour.start().format("%Y-%m-%d %H:00:00").to_string()
 }
 
@@ -70,6 +75,8 @@ pub enum LandError {
     /// Every event line is in the pre-2015 Timeline format.
     TimelineFormat,
     Database(duckdb::Error),
+    /// The destination store refused the object.
+    Store(String),
 }
 
 impl From<duckdb::Error> for LandError {
@@ -78,103 +85,117 @@ impl From<duckdb::Error> for LandError {
     }
 }
 
-/// Stream `reader` (the decompressed hour) into staging tables, then swap the hour into bronze
-/// in one transaction together with its ledger row. `worker` names this connection's staging.
+/// Land one hour from its gzipped body in one transaction, together with its ledger row
+/// (bytes and SHA-256 of the body): the hour's earlier rows (a `--force` reload) go, every line
+/// lands in `bronze.events` or `bronze.quarantine`, and a failure or a kill leaves the hour as
+/// it was. The body is decompressed as a stream and rows go through DuckDB appenders: the JSON
+/// of each event is checked once, here, and stored as received, with no second parse.
 pub fn land(
     connection: &Connection,
-    worker: usize,
     hour: Hour,
     source: &str,
-    bytes: u64,
-    checksum: &str,
-    reader: &mut dyn BufRead,
+    gzipped: &mut dyn Read,
 ) -> Result<Landed, LandError> {
-    let stage = format!("_stage_{worker}");
-    let stage_rejects = format!("_stage_rejects_{worker}");
-    connection.execute_batch(&format!(
-        "create or replace table bronze.{stage} (id varchar, type varchar, actor varchar, repo varchar, org varchar,
-             payload varchar, public boolean, created_at varchar, line_number bigint);
-         create or replace table bronze.{stage_rejects} (line_number bigint, reason varchar, raw blob);"
-    ))?;
-    let mut landed = Landed::default();
-    let mut timeline = 0u64;
-    {
-        let mut events = connection.appender_to_db(&stage, "bronze")?;
-        let mut rejects = connection.appender_to_db(&stage_rejects, "bronze")?;
-        let mut line = Vec::with_capacity(4096);
-        let mut number: i64 = 0;
-        loop {
-            line.clear();
-            let read = reader
-                .read_until(b'\n', &mut line)
-                .map_err(LandError::Read)?;
-            if read == 0 {
-                break;
-            }
-            number += 1;
-            if line.last() == Some(&b'\n') {
-                line.pop();
-            }
-            if line.is_empty() {
-                continue;
-            }
-            match lines::parse(&line) {
-                Ok(event) => {
-                    events.append_row(params![
-                        event.id,
-                        event.kind,
-                        event.actor,
-                        event.repo,
-                        event.org,
-                        event.payload,
-                        event.public,
-                        event.created_at,
-                        number
-                    ])?;
-                    landed.rows += 1;
-                }
-                Err(rejection) => {
-                    if rejection == Rejection::TimelineFormat {
-                        timeline += 1;
-                    }
-                    rejects.append_row(params![number, rejection.reason(), line.as_slice()])?;
-                    landed.quarantined += 1;
-                }
-            }
-        }
-        events.flush()?;
-        rejects.flush()?;
-    }
-    if landed.rows == 0 && timeline > 0 {
-        connection.execute_batch(&format!(
-            "drop table bronze.{stage}; drop table bronze.{stage_rejects};"
-        ))?;
-        return Err(LandError::TimelineFormat);
-    }
     let at = hour_literal(hour);
-    let source_sql = source.replace('\'', "''");
-    let checksum = checksum.replace('\'', "''");
-    let swap = format!(
+    connection.execute_batch(&format!(
         "begin transaction;
          delete from bronze.events where hour = timestamp '{at}';
-         delete from bronze.quarantine where hour = timestamp '{at}';
-         insert into bronze.events
-             select id, type, actor::json, repo::json, org::json, payload::json, public,
-                    created_at::timestamp, timestamp '{at}', '{source_sql}', line_number, now()
-             from bronze.{stage};
-         insert into bronze.quarantine
-             select timestamp '{at}', '{source_sql}', line_number, reason, raw, now() from bronze.{stage_rejects};
-         insert or replace into bronze.load_ledger values (
-             timestamp '{at}', 'loaded', '{source_sql}', {rows}, {quarantined}, {bytes}, '{checksum}', now(), now(), null);
-         commit;
-         drop table bronze.{stage};
-         drop table bronze.{stage_rejects};",
-        rows = landed.rows,
-        quarantined = landed.quarantined,
-    );
-    if let Err(err) = connection.execute_batch(&swap) {
+         delete from bronze.quarantine where hour = timestamp '{at}';"
+    ))?;
+    let mut body = HashingReader::new(gzipped);
+    let appended = {
+        let mut lines =
+            BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(&mut body));
+        append_hour(connection, hour, source, &mut lines)
+    };
+    let sealed = appended.and_then(|landed| {
+        let (bytes, checksum) = body.finish().map_err(LandError::Read)?;
+        connection.execute(
+            "insert or replace into bronze.load_ledger values
+                 (cast(? as timestamp), 'loaded', ?, ?, ?, ?, ?, now(), now(), null)",
+            params![at, source, landed.rows, landed.quarantined, bytes, checksum],
+        )?;
+        connection.execute_batch("commit")?;
+        Ok(Landed { bytes, ..landed })
+    });
+    if sealed.is_err() {
         let _ = connection.execute_batch("rollback");
-        return Err(LandError::Database(err));
+    }
+    sealed
+}
+
+/// Append every line of the hour (inside the caller's transaction).
+fn append_hour(
+    connection: &Connection,
+    hour: Hour,
+    source: &str,
+    reader: &mut dyn BufRead,
+) -> Result<Landed, LandError> {
+    let micros = |at: chrono::DateTime<chrono::Utc>| {
+        Value::Timestamp(TimeUnit::Microsecond, at.timestamp_micros())
+    };
+    let hour_value = micros(hour.start());
+    let loaded_at = micros(chrono::Utc::now());
+    let mut landed = Landed::default();
+    let mut timeline = 0u64;
+    let mut events = connection.appender_to_db("events", "bronze")?;
+    let mut rejects = connection.appender_to_db("quarantine", "bronze")?;
+    let mut line = Vec::with_capacity(1 << 16);
+    let mut number: i64 = 0;
+    loop {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(LandError::Read)?
+            == 0
+        {
+            break;
+        }
+        number += 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if line.is_empty() {
+            continue;
+        }
+        match lines::parse(&line) {
+            Ok(event) => {
+                events.append_row(params![
+                    event.id.as_ref(),
+                    event.kind.as_ref(),
+                    event.actor,
+                    event.repo,
+                    event.org,
+                    event.payload,
+                    event.public,
+                    Value::Timestamp(TimeUnit::Microsecond, event.created_at),
+                    hour_value,
+                    source,
+                    number,
+                    loaded_at
+                ])?;
+                landed.rows += 1;
+            }
+            Err(rejection) => {
+                if rejection == Rejection::TimelineFormat {
+                    timeline += 1;
+                }
+                rejects.append_row(params![
+                    hour_value,
+                    source,
+                    number,
+                    rejection.reason(),
+                    line.as_slice(),
+                    loaded_at
+                ])?;
+                landed.quarantined += 1;
+            }
+        }
+    }
+    events.flush()?;
+    rejects.flush()?;
+    if landed.rows == 0 && timeline > 0 {
+        return Err(LandError::TimelineFormat);
     }
     Ok(landed)
 }

@@ -1,21 +1,24 @@
 //! One archive line, judged: a well-formed event (with the columns bronze keeps) or the reason it
 //! goes to quarantine. Pure: bytes in, verdict out.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// The columns of one bronze row, as text ready for DuckDB.
+/// The columns of one bronze row, borrowed from the line where they can be.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BronzeEvent {
-    pub id: String,
-    pub kind: String,
-    pub actor: String,
-    pub repo: String,
-    pub org: Option<String>,
-    pub payload: String,
+pub struct BronzeEvent<'a> {
+    pub id: Cow<'a, str>,
+    pub kind: Cow<'a, str>,
+    /// Raw JSON text of the nested objects, exactly as received.
+    pub actor: &'a str,
+    pub repo: &'a str,
+    pub org: Option<&'a str>,
+    pub payload: &'a str,
     pub public: Option<bool>,
-    /// `YYYY-MM-DD HH:MM:SS` (UTC), cast to TIMESTAMP by the writer.
-    pub created_at: String,
+    /// Microseconds since the epoch, UTC.
+    pub created_at: i64,
 }
 
 /// Why a line was quarantined.
@@ -48,9 +51,10 @@ impl Rejection {
 /// The top level of an event; nested objects stay raw JSON text (no re-serialising).
 #[derive(Deserialize)]
 struct RawEvent<'a> {
-    id: Option<serde_json::Value>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
     #[serde(borrow)]
     actor: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -60,14 +64,15 @@ struct RawEvent<'a> {
     #[serde(borrow)]
     payload: Option<&'a RawValue>,
     public: Option<bool>,
-    created_at: Option<String>,
+    #[serde(borrow)]
+    created_at: Option<Cow<'a, str>>,
     #[serde(borrow)]
     repository: Option<&'a RawValue>,
 }
 
 /// Judge one line (without its newline).
-pub fn parse(line: &[u8]) -> Result<BronzeEvent, Rejection> {
-    if line.contains(&0) {
+pub fn parse(line: &[u8]) -> Result<BronzeEvent<'_>, Rejection> {
+    if memchr::memchr(0, line).is_some() {
         return Err(Rejection::NulBytes);
     }
     let text = std::str::from_utf8(line).map_err(|_| Rejection::InvalidUtf8)?;
@@ -77,9 +82,11 @@ pub fn parse(line: &[u8]) -> Result<BronzeEvent, Rejection> {
     if raw.repo.is_none() && (raw.repository.is_some() || actor_is_text) {
         return Err(Rejection::TimelineFormat);
     }
-    let id = match raw.id {
-        Some(serde_json::Value::String(id)) => id,
-        Some(serde_json::Value::Number(id)) => id.to_string(),
+    let id = match raw.id.map(RawValue::get) {
+        Some(text) if text.starts_with('"') => {
+            serde_json::from_str::<Cow<str>>(text).map_err(|_| Rejection::MissingField("id"))?
+        }
+        Some(text) if text.bytes().all(|b| b.is_ascii_digit()) => Cow::Borrowed(text),
         _ => return Err(Rejection::MissingField("id")),
     };
     let kind = raw.kind.ok_or(Rejection::MissingField("type"))?;
@@ -89,21 +96,16 @@ pub fn parse(line: &[u8]) -> Result<BronzeEvent, Rejection> {
         .created_at
         .ok_or(Rejection::MissingField("created_at"))?;
     let parsed = chrono::DateTime::parse_from_rfc3339(&created_at)
-        .map_err(|_| Rejection::InvalidTimestamp(created_at.clone()))?;
+        .map_err(|_| Rejection::InvalidTimestamp(created_at.clone().into_owned()))?;
     Ok(BronzeEvent {
         id,
         kind,
-        actor: actor.get().to_owned(),
-        repo: repo.get().to_owned(),
-        org: raw
-            .org
-            .filter(|o| o.get() != "null")
-            .map(|o| o.get().to_owned()),
-        payload: raw
-            .payload
-            .map_or_else(|| "null".to_owned(), |p| p.get().to_owned()),
+        actor: actor.get(),
+        repo: repo.get(),
+        org: raw.org.map(RawValue::get).filter(|o| *o != "null"),
+        payload: raw.payload.map_or("null", RawValue::get),
         public: raw.public,
-        created_at: parsed.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
+        created_at: parsed.timestamp_micros(),
     })
 }
 
@@ -117,7 +119,7 @@ mod tests {
     fn a_good_line_becomes_a_row() {
         let event = parse(GOOD.as_bytes()).unwrap();
         assert_eq!(event.id, "1");
-        assert_eq!(event.created_at, "2024-01-01 00:00:01");
+        assert_eq!(event.created_at, 1_704_067_201_000_000);
         assert_eq!(event.org, None);
     }
 

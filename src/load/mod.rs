@@ -1,47 +1,32 @@
-//! `ghforge load`: archive hours into bronze. Hours are read from a source (a local mirror
-//! folder today; HTTP and S3 sources come next), decompressed as a stream, checked line by line
-//! (bad lines go to quarantine, the rest of the hour still lands), and each hour lands in one
-//! transaction with its ledger row, so an interrupted load never leaves half an hour behind.
-//! Loaded hours are skipped unless `--force`.
+//! `ghforge load`: archive hours into bronze. Hours are fetched from a source (GH Archive over
+//! HTTP, a mirror folder; transient failures are retried with backoff), decompressed as a
+//! stream, checked line by line (bad lines go to quarantine, the rest of the hour still lands),
+//! and each hour lands in one transaction with its ledger row, so an interrupted load never
+//! leaves half an hour behind. Loaded hours are skipped unless `--force`.
 
 pub mod bronze;
 pub mod lines;
+pub mod objects;
+pub mod source;
 
 use std::collections::VecDeque;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::archive::hours::Hour;
 
-/// Where hour files come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A folder holding `YYYY-MM-DD-H.json.gz` files (also given as `file://...`).
-    Directory(PathBuf),
-}
+pub use source::{Backoff, FetchError, Fetched, Fetcher, Source};
 
-impl Source {
-    /// Parse `--source`: a folder path or `file://` URL. Remote sources are refused for now.
-    pub fn parse(text: &str, project_root: &Path) -> Result<Self, String> {
-        if let Some(path) = text.strip_prefix("file://") {
-            return Ok(Self::Directory(PathBuf::from(path)));
-        }
-        if text.starts_with("http://") || text.starts_with("https://") || text.starts_with("s3://")
-        {
-            return Err(format!(
-                "`{text}`: downloading from HTTP or S3 sources is not available in this version"
-            ));
-        }
-        Ok(Self::Directory(project_root.join(text)))
-    }
-
-    fn describe(&self, hour: Hour) -> String {
-        match self {
-            Self::Directory(dir) => dir.join(hour.file_name()).display().to_string(),
-        }
-    }
+/// How hours are loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Hours loaded at once.
+    pub jobs: usize,
+    /// Reload hours the ledger already has.
+    pub force: bool,
+    /// Further attempts after a transient failure.
+    pub retries: u32,
+    pub backoff: Backoff,
 }
 
 /// How one hour ended.
@@ -65,42 +50,91 @@ pub struct HourReport {
     pub hour: Hour,
     pub outcome: HourOutcome,
     pub elapsed: Duration,
+    /// Why each earlier attempt failed, when the hour needed retries.
+    pub retried: Vec<String>,
 }
 
-/// Load `hours` from `source` into the bronze tables of `database`, with `jobs` workers;
-/// `on_hour` is called as each hour finishes.
+/// Where hours land.
+pub enum Destination {
+    /// `bronze.events` / `bronze.quarantine` / `bronze.load_ledger` of the target database.
+    Bronze,
+    /// One object per hour in a folder or bucket; the ledger in the target database.
+    Objects(objects::Objects),
+}
+
+impl Destination {
+    fn is_loaded(&self, connection: &duckdb::Connection, hour: Hour) -> Result<bool, String> {
+        match self {
+            Self::Bronze => bronze::ledger_status(connection, hour)
+                .map(|status| status.as_deref() == Some("loaded"))
+                .map_err(|err| format!("reading the load ledger failed: {err}")),
+            Self::Objects(objects) => objects.is_loaded(connection, hour),
+        }
+    }
+
+    fn record(
+        &self,
+        connection: &duckdb::Connection,
+        hour: Hour,
+        status: &str,
+        source: &str,
+        message: &str,
+    ) -> duckdb::Result<()> {
+        match self {
+            Self::Bronze => bronze::record(connection, hour, status, source, message),
+            Self::Objects(objects) => objects.record(connection, hour, status, source, message),
+        }
+    }
+
+    fn land(
+        &self,
+        connection: &duckdb::Connection,
+        hour: Hour,
+        source: &str,
+        gzipped: &mut dyn std::io::Read,
+    ) -> Result<bronze::Landed, bronze::LandError> {
+        match self {
+            Self::Bronze => bronze::land(connection, hour, source, gzipped),
+            Self::Objects(objects) => objects.land(connection, hour, source, gzipped),
+        }
+    }
+}
+
+/// Load `hours` through `fetcher` into `destination` (its ledger in `database`); `on_hour` is
+/// called as each hour finishes.
 pub fn load(
     database: &duckdb::Connection,
-    source: &Source,
+    fetcher: &Fetcher,
+    destination: &Destination,
     hours: &[Hour],
-    jobs: usize,
-    force: bool,
+    options: Options,
     on_hour: &(dyn Fn(&HourReport) + Sync),
 ) -> Result<Vec<HourReport>, duckdb::Error> {
-    database.execute_batch(bronze::SCHEMA_SQL)?;
+    database.execute_batch(match destination {
+        Destination::Bronze => bronze::SCHEMA_SQL,
+        Destination::Objects(_) => objects::LEDGER_SQL,
+    })?;
     let queue = Mutex::new(hours.iter().copied().collect::<VecDeque<Hour>>());
     let reports = Mutex::new(Vec::with_capacity(hours.len()));
-    let connections: Vec<duckdb::Connection> = (0..jobs.clamp(1, hours.len().max(1)))
+    let connections: Vec<duckdb::Connection> = (0..options.jobs.clamp(1, hours.len().max(1)))
         .map(|_| database.try_clone())
         .collect::<Result<_, _>>()?;
     std::thread::scope(|scope| {
-        for (worker, connection) in connections.into_iter().enumerate() {
+        for connection in connections {
             let queue = &queue;
             let reports = &reports;
             scope.spawn(move || {
+                let target = Target {
+                    connection: &connection,
+                    destination,
+                };
                 loop {
                     let next = queue
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .pop_front();
                     let Some(hour) = next else { break };
-                    let started = Instant::now();
-                    let outcome = load_hour(&connection, worker, source, hour, force);
-                    let report = HourReport {
-                        hour,
-                        outcome,
-                        elapsed: started.elapsed(),
-                    };
+                    let report = load_hour(&target, fetcher, hour, options);
                     on_hour(&report);
                     reports
                         .lock()
@@ -117,92 +151,132 @@ pub fn load(
     Ok(reports)
 }
 
-fn load_hour(
-    connection: &duckdb::Connection,
-    worker: usize,
-    source: &Source,
-    hour: Hour,
-    force: bool,
-) -> HourOutcome {
-    let described = source.describe(hour);
-    if !force {
-        match bronze::ledger_status(connection, hour) {
-            Ok(Some(status)) if status == "loaded" => return HourOutcome::Skipped,
-            Ok(_) => {}
-            Err(err) => {
-                return HourOutcome::Failed(format!("reading the load ledger failed: {err}"));
+/// A worker's way into the destination: its own connection for the ledger (and bronze).
+struct Target<'a> {
+    connection: &'a duckdb::Connection,
+    destination: &'a Destination,
+}
+
+/// Why one attempt at an hour did not land it.
+enum AttemptError {
+    Transient(String),
+    Permanent(String),
+}
+
+fn load_hour(target: &Target<'_>, fetcher: &Fetcher, hour: Hour, options: Options) -> HourReport {
+    let started = Instant::now();
+    let described = fetcher.describe(hour);
+    let mut retried = Vec::new();
+    let outcome = loop {
+        if !options.force {
+            match target.destination.is_loaded(target.connection, hour) {
+                Ok(true) => break HourOutcome::Skipped,
+                Ok(false) => {}
+                Err(err) => break HourOutcome::Failed(err),
             }
         }
-    }
-    let Source::Directory(dir) = source;
-    let path = dir.join(hour.file_name());
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return match bronze::record(
-                connection,
-                hour,
-                "missing",
-                &described,
-                "no such hour in the source",
-            ) {
-                Ok(()) => HourOutcome::Missing,
-                Err(err) => HourOutcome::Failed(format!("recording a missing hour failed: {err}")),
-            };
-        }
-        Err(err) => {
-            return fail(
-                connection,
-                hour,
-                &described,
-                format!("cannot read `{described}`: {err}"),
-            );
+        match attempt(target, fetcher, hour, &described) {
+            Ok(outcome) => break outcome,
+            Err(AttemptError::Transient(reason)) if (retried.len() as u32) < options.retries => {
+                let seed = hour.start().timestamp() as u64 ^ (retried.len() as u64) << 40;
+                std::thread::sleep(options.backoff.delay(retried.len() as u32, seed));
+                retried.push(reason);
+            }
+            Err(AttemptError::Transient(reason)) => {
+                let attempts = retried.len() + 1;
+                break fail(
+                    target,
+                    hour,
+                    &described,
+                    format!(
+                        "{reason} (gave up after {attempts} attempt{})",
+                        if attempts == 1 { "" } else { "s" }
+                    ),
+                );
+            }
+            Err(AttemptError::Permanent(reason)) => {
+                break fail(target, hour, &described, reason);
+            }
         }
     };
-    let checksum = crate::checksum::sha256_bytes(&bytes);
-    let mut reader =
-        BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(bytes.as_slice()));
-    match bronze::land(
-        connection,
-        worker,
+    HourReport {
         hour,
-        &described,
-        bytes.len() as u64,
-        &checksum,
-        &mut reader,
-    ) {
-        Ok(landed) => HourOutcome::Loaded {
-            rows: landed.rows,
-            quarantined: landed.quarantined,
-            bytes: bytes.len() as u64,
-        },
-        Err(bronze::LandError::Read(err)) => fail(
-            connection,
-            hour,
-            &described,
-            format!(
-                "`{described}` is damaged (truncated or not gzip): {err}; nothing of this hour was loaded"
-            ),
-        ),
-        Err(bronze::LandError::TimelineFormat) => fail(
-            connection,
-            hour,
-            &described,
-            "this hour is in the pre-2015 Timeline format, which ghforge does not load".to_owned(),
-        ),
-        Err(bronze::LandError::Database(err)) => fail(
-            connection,
-            hour,
-            &described,
-            format!("database error: {err}"),
-        ),
+        outcome,
+        elapsed: started.elapsed(),
+        retried,
     }
 }
 
-fn fail(connection: &duckdb::Connection, hour: Hour, source: &str, message: String) -> HourOutcome {
-    // Keep what an earlier load landed; only an hour with no rows gets a `failed` ledger row.
-    if !matches!(bronze::ledger_status(connection, hour), Ok(Some(status)) if status == "loaded") {
-        let _ = bronze::record(connection, hour, "failed", source, &message);
+/// Fetch `hour` once and land it.
+fn attempt(
+    target: &Target<'_>,
+    fetcher: &Fetcher,
+    hour: Hour,
+    described: &str,
+) -> Result<HourOutcome, AttemptError> {
+    let mut body = match fetcher.fetch(hour) {
+        Ok(Fetched::Body(body)) => body,
+        Ok(Fetched::Missing) => {
+            return match target.destination.record(
+                target.connection,
+                hour,
+                "missing",
+                described,
+                "no such hour in the source",
+            ) {
+                Ok(()) => Ok(HourOutcome::Missing),
+                Err(err) => Err(AttemptError::Permanent(format!(
+                    "recording a missing hour failed: {err}"
+                ))),
+            };
+        }
+        Err(FetchError::Transient(reason)) => {
+            return Err(AttemptError::Transient(format!("`{described}`: {reason}")));
+        }
+        Err(FetchError::Permanent(reason)) => {
+            return Err(AttemptError::Permanent(format!("`{described}`: {reason}")));
+        }
+    };
+    match target
+        .destination
+        .land(target.connection, hour, described, &mut body)
+    {
+        Ok(landed) => Ok(HourOutcome::Loaded {
+            rows: landed.rows,
+            quarantined: landed.quarantined,
+            bytes: landed.bytes,
+        }),
+        Err(bronze::LandError::Read(err)) => {
+            let reason = format!(
+                "`{described}` is damaged (truncated or not gzip): {err}; nothing of this hour was loaded"
+            );
+            // A download may have been cut by the network; a file on disk reads the same again.
+            Err(if fetcher.source().is_remote() {
+                AttemptError::Transient(reason)
+            } else {
+                AttemptError::Permanent(reason)
+            })
+        }
+        Err(bronze::LandError::TimelineFormat) => Err(AttemptError::Permanent(
+            "this hour is in the pre-2015 Timeline format, which ghforge does not load".to_owned(),
+        )),
+        Err(bronze::LandError::Database(err)) => {
+            Err(AttemptError::Permanent(format!("database error: {err}")))
+        }
+        // An object store may be restarting or throttling: worth another attempt.
+        Err(bronze::LandError::Store(err)) => Err(AttemptError::Transient(err)),
+    }
+}
+
+fn fail(target: &Target<'_>, hour: Hour, source: &str, message: String) -> HourOutcome {
+    // Keep what an earlier load landed; only an hour that is not loaded gets a `failed` row.
+    if !matches!(
+        target.destination.is_loaded(target.connection, hour),
+        Ok(true)
+    ) {
+        let _ = target
+            .destination
+            .record(target.connection, hour, "failed", source, &message);
     }
     HourOutcome::Failed(message)
 }
