@@ -24,7 +24,7 @@ pub struct CompiledNode {
 #[derive(Debug)]
 struct ProjectResolver {
     refs: HashMap<String, (Relation, bool)>,
-    sources: HashMap<(String, String), Relation>,
+    sources: HashMap<(String, String), (Relation, Option<String>)>,
     ephemeral_sql: RwLock<HashMap<String, String>>,
 }
 
@@ -50,7 +50,11 @@ impl Resolver for ProjectResolver {
         })
     }
 
-    fn resolve_source(&self, source: &str, table: &str) -> Result<Relation, String> {
+    fn resolve_source(
+        &self,
+        source: &str,
+        table: &str,
+    ) -> Result<(Relation, Option<String>), String> {
         self.sources
             .get(&(source.to_owned(), table.to_owned()))
             .cloned()
@@ -80,7 +84,7 @@ impl<'a> Compiler<'a> {
                 NodeKind::Source { source_name, .. } => {
                     sources.insert(
                         (source_name.clone(), node.name.clone()),
-                        node.relation.clone(),
+                        (node.relation.clone(), external_location(node)),
                     );
                 }
                 NodeKind::Test { .. } => {}
@@ -252,4 +256,24 @@ pub fn write_if_changed(path: &std::path::Path, contents: &[u8]) -> Result<(), D
         Err(_) => {}
     }
     std::fs::write(path, contents).map_err(|err| io_error(path, "write", &err))
+}
+
+/// What a source table with `external_location` (in `config` or `meta`, as dbt-duckdb reads it)
+/// renders as: a table function call as written, or a quoted path or URL that DuckDB reads by
+/// its extension. `{name}`, `{identifier}` and `{schema}` are filled in.
+fn external_location(node: &Node) -> Option<String> {
+    let location = node
+        .config
+        .extra
+        .get("external_location")
+        .or_else(|| node.config.meta.get("external_location"))?
+        .as_str()?
+        .replace("{name}", &node.name)
+        .replace("{identifier}", &node.relation.identifier)
+        .replace("{schema}", &node.relation.schema);
+    Some(if location.contains('(') || location.starts_with('\'') {
+        location
+    } else {
+        format!("'{}'", location.replace('\'', "''"))
+    })
 }

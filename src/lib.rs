@@ -19,5 +19,6 @@ pub mod parallel;
 pub mod project;
 pub mod schema_tests;
 pub mod settings;
+pub mod storage;
 pub mod suggest;
 pub mod yaml;

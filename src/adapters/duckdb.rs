@@ -10,7 +10,7 @@ use duckdb::types::{TimeUnit, Value};
 
 use crate::jinja::objects::QueryTable;
 use crate::project::nodes::Relation;
-use crate::project::profiles::DuckDbTarget;
+use crate::project::profiles::{DuckDbTarget, S3Config};
 
 use super::{Adapter, AdapterError, AdapterErrorKind, Column, RelationType, Response, Session};
 
@@ -23,9 +23,13 @@ pub struct DuckDbAdapter {
 }
 
 impl DuckDbAdapter {
-    /// Open the target's database, applying its settings, waiting up to `lock_wait` for a
-    /// lock held by another process.
-    pub fn open(target: &DuckDbTarget, lock_wait: Duration) -> Result<Self, AdapterError> {
+    /// Open the target's database, applying its settings, extensions and S3 secret, waiting up
+    /// to `lock_wait` for a lock held by another process.
+    pub fn open(
+        target: &DuckDbTarget,
+        s3: Option<&S3Config>,
+        lock_wait: Duration,
+    ) -> Result<Self, AdapterError> {
         let started = Instant::now();
         let connection = loop {
             match open_once(&target.path) {
@@ -60,16 +64,64 @@ impl DuckDbAdapter {
             })?;
         }
         for extension in &target.extensions {
+            // A name (`httpfs`) or the path of an extension file (offline machines).
+            let sql = if extension.contains(['/', '\\', '.']) {
+                format!("LOAD '{}'", extension.replace('\'', "''"))
+            } else {
+                format!("LOAD {extension}")
+            };
+            connection.execute_batch(&sql).map_err(|err| {
+                AdapterError::new(format!("loading extension `{extension}` failed: {err}"))
+            })?;
+        }
+        if let Some(s3) = s3 {
             connection
-                .execute_batch(&format!("LOAD {extension}"))
+                .execute_batch(&s3_secret_sql(s3))
                 .map_err(|err| {
-                    AdapterError::new(format!("loading extension `{extension}` failed: {err}"))
+                    // The statement holds the keys: only DuckDB's message is shown.
+                    AdapterError::new(format!("creating the S3 secret failed: {err}"))
                 })?;
         }
         Ok(Self {
             root: Mutex::new(connection),
         })
     }
+}
+
+/// `CREATE SECRET` for the target's `s3:` block; without keys DuckDB uses the AWS credential
+/// chain. Never logged: it holds the keys.
+fn s3_secret_sql(s3: &S3Config) -> String {
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let mut options = vec!["TYPE s3".to_owned()];
+    match (&s3.access_key_id, &s3.secret_access_key) {
+        (Some(id), Some(secret)) => {
+            options.push(format!("KEY_ID {}", quote(id.expose())));
+            options.push(format!("SECRET {}", quote(secret.expose())));
+            if let Some(token) = &s3.session_token {
+                options.push(format!("SESSION_TOKEN {}", quote(token.expose())));
+            }
+        }
+        _ => options.push("PROVIDER credential_chain".to_owned()),
+    }
+    if let Some(region) = &s3.region {
+        options.push(format!("REGION {}", quote(region)));
+    }
+    if let Some(endpoint) = &s3.endpoint {
+        let (ssl, host) = match endpoint.split_once("://") {
+            Some((scheme, host)) => (scheme.eq_ignore_ascii_case("https"), host),
+            None => (true, endpoint.as_str()),
+        };
+        options.push(format!("ENDPOINT {}", quote(host.trim_end_matches('/'))));
+        options.push(format!("USE_SSL {ssl}"));
+    }
+    options.push(format!(
+        "URL_STYLE {}",
+        quote(if s3.path_style() { "path" } else { "vhost" })
+    ));
+    format!(
+        "CREATE OR REPLACE SECRET ghforge_s3 ({})",
+        options.join(", ")
+    )
 }
 
 fn open_once(path: &Path) -> duckdb::Result<duckdb::Connection> {
@@ -137,6 +189,10 @@ fn literal(text: &str) -> String {
 }
 
 impl Session for DuckDbSession {
+    fn dialect(&self) -> super::Dialect {
+        super::Dialect::DuckDb
+    }
+
     fn execute(&mut self, sql: &str) -> Result<Response, AdapterError> {
         // A single statement reports its changed rows; a batch does not.
         let mut statement = match self.connection.prepare(sql) {

@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::adapters::duckdb::{DuckDbAdapter, LOCK_WAIT};
+use crate::adapters::snowflake::SnowflakeAdapter;
 use crate::adapters::{Adapter, AdapterErrorKind};
 use crate::artifacts::{manifest, run_results};
 use crate::cli::RunArgs;
@@ -302,25 +303,38 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
+/// Open the DuckDB database of a target, with a hint fitting what went wrong.
+pub fn open_duckdb(
+    target: &crate::project::profiles::Target,
+    duck: &crate::project::profiles::DuckDbTarget,
+) -> Result<DuckDbAdapter> {
+    DuckDbAdapter::open(duck, target.s3.as_ref(), LOCK_WAIT).map_err(|err| {
+        let hint = match err.kind {
+            AdapterErrorKind::Locked => {
+                "wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere"
+            }
+            AdapterErrorKind::Other => {
+                "check the target's `path`, `settings`, `extensions` and `s3` in profiles.yml; DuckDB reaches `s3://` through httpfs, which loads by itself online (offline, list the path of `httpfs.duckdb_extension` under `extensions:`)"
+            }
+        };
+        Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message).hint(hint))
+    })
+}
+
 fn open_adapter(target: &crate::project::profiles::Target) -> Result<Box<dyn Adapter>> {
     match &target.warehouse {
-        Warehouse::DuckDb(duck) => DuckDbAdapter::open(duck, LOCK_WAIT)
+        Warehouse::DuckDb(duck) => {
+            open_duckdb(target, duck).map(|a| Box::new(a) as Box<dyn Adapter>)
+        }
+        Warehouse::Snowflake(snowflake) => SnowflakeAdapter::open(target, snowflake)
             .map(|a| Box::new(a) as Box<dyn Adapter>)
             .map_err(|err| {
-                let hint = match err.kind {
-                    AdapterErrorKind::Locked => {
-                        "wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere"
-                    }
-                    AdapterErrorKind::Other => "check the target's `path`, `settings` and `extensions` in profiles.yml",
-                };
-                Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message).hint(hint))
+                Error::Execution(
+                    Diagnostic::new(DiagnosticKind::Execution, err.message).hint(format!(
+                        "check `account`, `user`, `password` or `private_key_path` (and `private_key_passphrase`), `role`, `warehouse`, `database` and `endpoint` of target `{}` in profiles.yml",
+                        target.name
+                    )),
+                )
             }),
-        Warehouse::Snowflake(_) => Err(Error::Project(
-            Diagnostic::new(
-                DiagnosticKind::Profile,
-                format!("target `{}` is a Snowflake target, which `ghforge run` cannot build yet", target.name),
-            )
-            .hint("use a `type: duckdb` target"),
-        )),
     }
 }

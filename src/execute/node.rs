@@ -9,11 +9,13 @@ use crate::adapters::{AdapterError, RelationType, Session};
 use crate::compile::Compiler;
 use crate::jinja::QueryRunner;
 use crate::jinja::objects::QueryTable;
+use crate::materialize::external::{self, External};
 use crate::materialize::{incremental, seed, table, view};
 use crate::project::Project;
-use crate::project::config::Materialization;
+use crate::project::config::{IncrementalStrategy, Materialization};
 use crate::project::nodes::{Node, NodeKind};
 use crate::schema_tests::{self, TestOutcome};
+use crate::storage::Location;
 
 use super::{NodeResult, NodeStatus, RunOptions, Timing};
 
@@ -144,9 +146,15 @@ fn execute(
         .relation_type(&node.relation)
         .map_err(db_error)?;
     let full_refresh = node.config.full_refresh.unwrap_or(options.full_refresh);
-    let is_incremental = node.config.materialized == Materialization::Incremental
-        && existing == Some(RelationType::Table)
-        && !full_refresh;
+    let is_incremental = !full_refresh
+        && match node.config.materialized {
+            Materialization::Incremental => existing == Some(RelationType::Table),
+            // An external model with a strategy builds on the files its view reads.
+            Materialization::External => {
+                node.config.incremental_strategy.is_some() && existing == Some(RelationType::View)
+            }
+            _ => false,
+        };
 
     let compile_started = SystemTime::now();
     let runner = runner_of(session);
@@ -203,6 +211,25 @@ fn execute(
         }
         (_, Materialization::Table | Materialization::Incremental, Some(sql)) => {
             table::build(&node.relation, sql, existing)
+        }
+        (_, Materialization::External, Some(sql)) => {
+            let rows = build_external(
+                project,
+                node,
+                sql,
+                is_incremental,
+                &mut **session,
+                (pre_hooks, post_hooks),
+            )
+            .map_err(|message| (message, compiled.clone()))?;
+            timing.push(Timing::since("execute", execute_started));
+            return Ok(Outcome {
+                status: NodeStatus::Success,
+                message: "OK".to_owned(),
+                compiled,
+                rows_affected: Some(rows),
+                failures: None,
+            });
         }
         (_, other, _) => {
             return Err((
@@ -317,6 +344,94 @@ fn test(
         rows_affected: None,
         failures: Some(failures),
     })
+}
+
+/// Build an external model: stage its rows, write them as files named by a fresh token, delete
+/// the files they replace (all older ones, or on an incremental run only those of the touched
+/// partitions), then point the view at the location. Returns the rows written.
+fn build_external(
+    project: &Project,
+    node: &Node,
+    sql: &str,
+    is_incremental: bool,
+    session: &mut dyn Session,
+    (pre_hooks, post_hooks): (Vec<String>, Vec<String>),
+) -> Result<u64, String> {
+    let setting = |key: &str| node.config.extra.get(key);
+    let location = match setting("location").and_then(serde_json::Value::as_str) {
+        Some(location) => location.to_owned(),
+        None => format!(
+            "{}/external/{}/{}",
+            project.file.target_path, node.relation.schema, node.relation.identifier
+        ),
+    };
+    let partition_by: Vec<String> = match setting("partition_by") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::String(column)) => vec![column.clone()],
+        Some(serde_json::Value::Array(columns)) => columns
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+        Some(other) => {
+            return Err(format!(
+                "Compilation error: `partition_by` takes a column or a list of columns, got `{other}`"
+            ));
+        }
+    };
+    let mode = match (is_incremental, node.config.incremental_strategy) {
+        (false, _) => external::Mode::Full,
+        (true, Some(IncrementalStrategy::Append)) => external::Mode::Append,
+        (true, Some(IncrementalStrategy::InsertOverwrite)) if !partition_by.is_empty() => {
+            external::Mode::OverwritePartitions
+        }
+        (true, strategy) => {
+            return Err(format!(
+                "Compilation error: an incremental external model takes `incremental_strategy='append'`, or `'insert_overwrite'` with `partition_by` (got `{}`)",
+                strategy.map_or("none", IncrementalStrategy::as_str)
+            ));
+        }
+    };
+    let place = Location::parse(&location, &project.file.root)
+        .map_err(|err| format!("Compilation error: `location`: {err}"))?;
+    if let Location::Local(folder) = &place {
+        std::fs::create_dir_all(folder)
+            .map_err(|err| format!("cannot create `{}`: {err}", folder.display()))?;
+    }
+    let storage = place
+        .open(project.target.s3.as_ref())
+        .map_err(|err| format!("Storage error: {err}"))?;
+    let plan = External {
+        url: storage.url("").trim_end_matches('/').to_owned(),
+        partition_by,
+    };
+    let token = chrono::Utc::now().format("%Y%m%dT%H%M%S%6f").to_string();
+    let db = |err: AdapterError| format!("Database error: {}", err.message);
+    for statement in pre_hooks.iter().chain([&External::stage(sql)]) {
+        session.execute(statement).map_err(db)?;
+    }
+    let rows = session
+        .query(&format!("select count(*) from {}", external::STAGED))
+        .map_err(db)?
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    session.execute(&plan.write(&token)).map_err(db)?;
+    let keys: Vec<String> = storage
+        .list("")
+        .map_err(|err| format!("Storage error: {err}"))?
+        .into_iter()
+        .map(|object| object.key)
+        .collect();
+    storage
+        .delete(&plan.replaced(&keys, &token, mode))
+        .map_err(|err| format!("Storage error: {err}"))?;
+    let mut statements = vec![plan.view(&node.relation)];
+    statements.extend(post_hooks);
+    statements.push(format!("drop table if exists {}", external::STAGED));
+    in_transaction(session, &statements).map_err(db)?;
+    Ok(rows)
 }
 
 fn lock(session: &SharedSession) -> std::sync::MutexGuard<'_, Box<dyn Session>> {

@@ -160,6 +160,7 @@ fn ref_fn(state: &State, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Err
                         identifier: name,
                     },
                     cte_name: Some(cte_name),
+                    external: None,
                 }))
             }
         },
@@ -193,7 +194,13 @@ fn source_fn(state: &State, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, 
         Phase::Compile(inputs) => inputs
             .resolver
             .resolve_source(&source, &table)
-            .map(RelationValue::value)
+            .map(|(relation, external)| {
+                Value::from_object(RelationValue {
+                    relation,
+                    cte_name: None,
+                    external,
+                })
+            })
             .map_err(|message| user_error(message, None)),
     }
 }

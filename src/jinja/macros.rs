@@ -193,23 +193,23 @@ pub fn rewrite_test_blocks(source: &str) -> String {
         let (dash, body) = rest.split_at(trim);
         let spaces = body.len() - body.trim_start().len();
         let (space, word_part) = body.split_at(spaces);
-        if let Some(after) = word_part.strip_prefix("endtest") {
-            if after.starts_with(|c: char| c.is_whitespace() || c == '-' || c == '%') {
-                out.push_str(dash);
-                out.push_str(space);
-                out.push_str("endmacro");
-                rest = after;
-                continue;
-            }
+        if let Some(after) = word_part.strip_prefix("endtest")
+            && after.starts_with(|c: char| c.is_whitespace() || c == '-' || c == '%')
+        {
+            out.push_str(dash);
+            out.push_str(space);
+            out.push_str("endmacro");
+            rest = after;
+            continue;
         }
-        if let Some(after) = word_part.strip_prefix("test") {
-            if after.starts_with(char::is_whitespace) {
-                out.push_str(dash);
-                out.push_str(space);
-                out.push_str("macro test_");
-                rest = after.trim_start();
-                continue;
-            }
+        if let Some(after) = word_part.strip_prefix("test")
+            && after.starts_with(char::is_whitespace)
+        {
+            out.push_str(dash);
+            out.push_str(space);
+            out.push_str("macro test_");
+            rest = after.trim_start();
+            continue;
         }
     }
     out.push_str(rest);
@@ -319,10 +319,10 @@ pub fn dispatch(
         format!("default__{name}"),
     ];
     for candidate in &candidates {
-        if macros.contains_key(candidate) {
-            if let Some(value) = state.lookup(candidate) {
-                return Ok(value);
-            }
+        if macros.contains_key(candidate)
+            && let Some(value) = state.lookup(candidate)
+        {
+            return Ok(value);
         }
     }
     Err(super::user_error(

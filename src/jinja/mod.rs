@@ -38,7 +38,12 @@ pub enum Resolved {
 /// Resolves `ref` and `source` calls while compiling; implemented by the compiler.
 pub trait Resolver: Send + Sync + std::fmt::Debug {
     fn resolve_ref(&self, package: Option<&str>, name: &str) -> Result<Resolved, String>;
-    fn resolve_source(&self, source: &str, table: &str) -> Result<Relation, String>;
+    /// The source table's relation, and its `external_location` when it is read from files.
+    fn resolve_source(
+        &self,
+        source: &str,
+        table: &str,
+    ) -> Result<(Relation, Option<String>), String>;
 }
 
 /// Runs `run_query` and `statement` SQL while compiling at run time.
@@ -446,7 +451,11 @@ mod render_tests {
             fn resolve_ref(&self, _: Option<&str>, name: &str) -> Result<Resolved, String> {
                 Err(format!("no ref {name}"))
             }
-            fn resolve_source(&self, _: &str, _: &str) -> Result<Relation, String> {
+            fn resolve_source(
+                &self,
+                _: &str,
+                _: &str,
+            ) -> Result<(Relation, Option<String>), String> {
                 Err("no sources".into())
             }
         }

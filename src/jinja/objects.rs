@@ -63,6 +63,8 @@ pub struct RelationValue {
     pub relation: Relation,
     /// Ephemeral models render as their CTE name instead.
     pub cte_name: Option<String>,
+    /// Sources read from files render as their `external_location` instead.
+    pub external: Option<String>,
 }
 
 impl RelationValue {
@@ -70,6 +72,7 @@ impl RelationValue {
         Value::from_object(Self {
             relation,
             cte_name: None,
+            external: None,
         })
     }
 }
@@ -115,30 +118,30 @@ impl Object for RelationValue {
                 if method == "include" && !flag("database") {
                     relation.database.clear();
                 }
-                if method == "incorporate" {
-                    if let Some(path) = kwargs
+                if method == "incorporate"
+                    && let Some(path) = kwargs
                         .as_ref()
                         .and_then(|k| k.get::<Option<Value>>("path").ok().flatten())
+                {
+                    if let Some(identifier) = path
+                        .get_attr("identifier")
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
                     {
-                        if let Some(identifier) = path
-                            .get_attr("identifier")
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                        {
-                            relation.identifier = identifier;
-                        }
-                        if let Some(schema) = path
-                            .get_attr("schema")
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                        {
-                            relation.schema = schema;
-                        }
+                        relation.identifier = identifier;
+                    }
+                    if let Some(schema) = path
+                        .get_attr("schema")
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                    {
+                        relation.schema = schema;
                     }
                 }
                 Ok(Value::from_object(RelationValue {
                     relation,
                     cte_name: self.cte_name.clone(),
+                    external: self.external.clone(),
                 }))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
@@ -152,8 +155,8 @@ impl Object for RelationValue {
 
 impl fmt::Display for RelationValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.cte_name {
-            Some(cte) => f.write_str(cte),
+        match self.cte_name.as_ref().or(self.external.as_ref()) {
+            Some(text) => f.write_str(text),
             None => f.write_str(&self.relation.quoted()),
         }
     }

@@ -3,6 +3,7 @@
 //! a database. The executor creates the schemas of a run first (concurrent `create schema` in
 //! DuckDB conflict), then runs each node's statements inside one transaction.
 
+pub mod external;
 pub mod incremental;
 pub mod seed;
 pub mod table;

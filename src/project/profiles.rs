@@ -45,6 +45,7 @@ enum RawOutput {
         settings: IndexMap<String, yaml::Tree>,
         #[serde(default)]
         extensions: Vec<String>,
+        s3: Option<S3Config>,
     },
     Snowflake {
         account: String,
@@ -59,7 +60,38 @@ enum RawOutput {
         threads: Option<usize>,
         query_tag: Option<String>,
         endpoint: Option<String>,
+        s3: Option<S3Config>,
     },
+}
+
+/// The `s3:` block of a target: how ghforge (loads, external models) and DuckDB (`s3://` reads
+/// and writes) reach object storage. Without keys, the standard AWS credential chain is used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    pub region: Option<String>,
+    /// `http://127.0.0.1:9000` for a self-hosted or test server.
+    pub endpoint: Option<String>,
+    pub access_key_id: Option<Secret>,
+    pub secret_access_key: Option<Secret>,
+    pub session_token: Option<Secret>,
+    /// `path` (`endpoint/bucket/key`, what most self-hosted servers need) or `vhost`; the
+    /// default is `path` with a custom endpoint, `vhost` without.
+    pub url_style: Option<UrlStyle>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UrlStyle {
+    Path,
+    Vhost,
+}
+
+impl S3Config {
+    pub fn path_style(&self) -> bool {
+        self.url_style
+            .map_or(self.endpoint.is_some(), |style| style == UrlStyle::Path)
+    }
 }
 
 /// DuckDB connection settings of a target.
@@ -111,6 +143,8 @@ pub struct Target {
     pub schema: String,
     pub threads: usize,
     pub warehouse: Warehouse,
+    /// Object storage settings (`s3:` in the output).
+    pub s3: Option<S3Config>,
 }
 
 /// The default when no profiles file exists: `<project>/ghforge.duckdb`, schema `main`.
@@ -126,6 +160,7 @@ pub fn embedded_default(project_root: &Path, profile_name: &str) -> Target {
             settings: IndexMap::new(),
             extensions: Vec::new(),
         }),
+        s3: None,
     }
 }
 
@@ -240,6 +275,7 @@ fn resolve_output(output: &RawOutput, project_root: &Path, profile: &str, name: 
             threads,
             settings,
             extensions,
+            s3,
         } => {
             let path = match path.as_deref() {
                 Some(":memory:") => PathBuf::from(":memory:"),
@@ -272,6 +308,7 @@ fn resolve_output(output: &RawOutput, project_root: &Path, profile: &str, name: 
                         .collect(),
                     extensions: extensions.clone(),
                 }),
+                s3: s3.clone(),
             }
         }
         RawOutput::Snowflake {
@@ -287,6 +324,7 @@ fn resolve_output(output: &RawOutput, project_root: &Path, profile: &str, name: 
             threads,
             query_tag,
             endpoint,
+            s3,
         } => Target {
             profile_name: profile.to_owned(),
             name: name.to_owned(),
@@ -304,6 +342,7 @@ fn resolve_output(output: &RawOutput, project_root: &Path, profile: &str, name: 
                 query_tag: query_tag.clone(),
                 endpoint: endpoint.clone(),
             }),
+            s3: s3.clone(),
         },
     }
 }

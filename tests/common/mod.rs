@@ -3,6 +3,9 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod archive_server;
+pub mod s3_server;
+
 use std::path::{Path, PathBuf};
 
 /// The folder of a fixture project under `tests/fixtures/`.
@@ -121,4 +124,60 @@ pub fn scrub(text: &str, project: &Path) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Rows of `sql` on the project's embedded database, every value as text (`NULL` for null).
+pub fn query(project: &Path, sql: &str) -> Vec<Vec<String>> {
+    let connection =
+        duckdb::Connection::open(project.join("ghforge.duckdb")).expect("open database");
+    let mut statement = connection.prepare(sql).expect("prepare");
+    let mut rows = statement.query([]).expect("query");
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().expect("row") {
+        let columns = row.as_ref().column_count();
+        out.push(
+            (0..columns)
+                .map(
+                    |i| match row.get::<_, duckdb::types::Value>(i).expect("value") {
+                        duckdb::types::Value::Null => "NULL".to_owned(),
+                        duckdb::types::Value::Text(s) => s,
+                        duckdb::types::Value::Int(n) => n.to_string(),
+                        duckdb::types::Value::BigInt(n) => n.to_string(),
+                        duckdb::types::Value::HugeInt(n) => n.to_string(),
+                        duckdb::types::Value::Boolean(b) => b.to_string(),
+                        other => format!("{other:?}"),
+                    },
+                )
+                .collect(),
+        );
+    }
+    out
+}
+
+/// Write `lines` as a gzipped hour file.
+pub fn gz_lines(path: &Path, lines: &[&[u8]]) {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).expect("create"),
+        flate2::Compression::fast(),
+    );
+    for line in lines {
+        encoder.write_all(line).expect("write");
+        encoder.write_all(b"\n").expect("write");
+    }
+    encoder.finish().expect("finish");
+}
+
+/// Lines of a gzipped hour file, as `zcat | wc -l` counts them.
+pub fn line_count(path: &Path) -> usize {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("open")),
+        &mut bytes,
+    )
+    .expect("gunzip");
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count()
 }
