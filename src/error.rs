@@ -123,10 +123,10 @@ impl Diagnostic {
     /// Make file paths relative to `root` so messages read the same everywhere.
     #[must_use]
     pub fn relative_to(mut self, root: &Path) -> Self {
-        if let Some(location) = &mut self.location {
-            if let Ok(relative) = location.file.strip_prefix(root) {
-                location.file = relative.to_path_buf();
-            }
+        if let Some(location) = &mut self.location
+            && let Ok(relative) = location.file.strip_prefix(root)
+        {
+            location.file = relative.to_path_buf();
         }
         self
     }

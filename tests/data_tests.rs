@@ -171,3 +171,67 @@ fn indirect_selection_decides_which_tests_of_a_model_run() {
     assert_eq!(tests_for("buildable"), [relationships]);
     assert!(tests_for("empty").is_empty());
 }
+
+/// Two `relationships` tests into `repos` from two models that both read `repos` used to hold
+/// each other's models back in `build`: a cycle that skipped everything and exited 0. dbt's
+/// rule holds a node back only by tests whose every parent is upstream of it.
+#[test]
+fn regression_build_tests_sharing_a_parent_do_not_deadlock() {
+    let dir = tempfile::tempdir().expect("temp");
+    common::write_files(
+        dir.path(),
+        &[
+            (
+                "ghforge_project.yml",
+                "name: gates\nversion: \"1.0\"\nprofile: gates\n",
+            ),
+            ("models/repos.sql", "select 1 as id union all select 2"),
+            (
+                "models/stars.sql",
+                "select id as repo_id from {{ ref('repos') }}",
+            ),
+            (
+                "models/forks.sql",
+                "select id as repo_id from {{ ref('repos') }}",
+            ),
+            (
+                "models/schema.yml",
+                "version: 2
+models:
+  - name: repos
+    columns:
+      - name: id
+        data_tests: [unique]
+  - name: stars
+    columns:
+      - name: repo_id
+        data_tests:
+          - relationships: {to: ref('repos'), field: id}
+  - name: forks
+    columns:
+      - name: repo_id
+        data_tests:
+          - relationships: {to: ref('repos'), field: id}
+",
+            ),
+        ],
+    );
+    let output = run(dir.path(), &["build"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        common::transcript(&output, dir.path())
+    );
+    let statuses: Vec<String> = results(dir.path())
+        .into_iter()
+        .map(|(name, status, _)| format!("{name} {status}"))
+        .collect();
+    assert_eq!(statuses.len(), 6, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.ends_with(" success") || s.ends_with(" pass")),
+        "{statuses:?}"
+    );
+}

@@ -427,10 +427,8 @@ impl World {
             }
             _ => json!({}),
         };
-        if !full {
-            if let Some(object) = payload.as_object_mut() {
-                object.remove("author_association");
-            }
+        if !full && let Some(object) = payload.as_object_mut() {
+            object.remove("author_association");
         }
         self.next_event_id += 1 + self.rng.below(3) as u64;
         let mut event = json!({

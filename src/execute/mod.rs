@@ -137,32 +137,36 @@ impl RunGraph {
             parents.insert(id.clone(), found);
         }
         if tests_gate_children {
-            // Each test of a node sits between that node and the node's other children.
-            let tests: Vec<NodeId> = nodes
-                .iter()
-                .filter(|id| {
-                    project.nodes[*id].resource_type() == crate::project::nodes::ResourceType::Test
-                })
-                .cloned()
-                .collect();
+            // dbt's rule (`Linker.add_test_edges`): a test holds back a node when every node
+            // the test depends on is upstream of that node. So a `relationships` test between
+            // a parent and its child does not hold back the child, and no two tests can wait
+            // on each other.
+            let is_test = |id: &NodeId| {
+                project.nodes[id].resource_type() == crate::project::nodes::ResourceType::Test
+            };
+            let tests: Vec<NodeId> = nodes.iter().filter(|id| is_test(id)).cloned().collect();
+            let mut upstream_of: BTreeMap<NodeId, BTreeSet<NodeId>> = BTreeMap::new();
             for test in &tests {
+                let depends_on: BTreeSet<NodeId> = dag.parents(test).iter().cloned().collect();
                 let tested: Vec<NodeId> =
                     parents.get(test).into_iter().flatten().cloned().collect();
-                // A test on a child and its parent (say `relationships`) must not gate that child.
-                let upstream = dag.reach(&[test.clone()].into(), true, None);
                 for model in tested {
-                    let gated: Vec<NodeId> = children
+                    let candidates: Vec<NodeId> = children
                         .get(&model)
                         .into_iter()
                         .flatten()
-                        .filter(|c| !tests.contains(c) && !upstream.contains(*c))
+                        .filter(|c| !is_test(c))
                         .cloned()
                         .collect();
-                    for child in gated {
-                        if parents
+                    for child in candidates {
+                        let upstream = upstream_of
                             .entry(child.clone())
-                            .or_default()
-                            .insert(test.clone())
+                            .or_insert_with(|| dag.reach(&[child.clone()].into(), true, None));
+                        if depends_on.is_subset(upstream)
+                            && parents
+                                .entry(child.clone())
+                                .or_default()
+                                .insert(test.clone())
                         {
                             children.entry(test.clone()).or_default().insert(child);
                         }
@@ -263,13 +267,20 @@ pub fn run_nodes(
     });
     let (mutex, _) = shared;
     let mut schedule = mutex.into_inner().unwrap_or_else(PoisonError::into_inner);
-    // Anything still waiting could not be scheduled: report it rather than drop it.
+    // Anything still waiting was stopped by `--fail-fast`; without a stop it could never be
+    // scheduled, which is a bug to report loudly rather than a silent skip.
+    let stopped = schedule.stop;
     for id in std::mem::take(&mut schedule.waiting).into_keys() {
         let node = &project.nodes[&id];
-        schedule.results.push(node::skipped(
-            node,
-            "skipped because its dependencies did not all finish",
-        ));
+        schedule.results.push(if stopped {
+            node::skipped(node, "skipped because the run stopped (--fail-fast)")
+        } else {
+            node::failed_to_start(
+                node,
+                0,
+                "could not be scheduled: its dependencies never finished (a dependency cycle through tests; please report this ghforge bug)",
+            )
+        });
     }
     schedule.results
 }
@@ -298,11 +309,11 @@ fn worker(
                 if schedule.stop && schedule.running == 0 {
                     break None;
                 }
-                if !schedule.stop {
-                    if let Some(entry) = schedule.ready.pop_first() {
-                        schedule.running += 1;
-                        break Some(entry);
-                    }
+                if !schedule.stop
+                    && let Some(entry) = schedule.ready.pop_first()
+                {
+                    schedule.running += 1;
+                    break Some(entry);
                 }
                 if schedule.ready.is_empty() && schedule.running == 0 {
                     break None;

@@ -336,12 +336,11 @@ pub(super) fn config_diagnostic(
     let yml = p.patch_path.as_deref().or_else(|| {
         Some(p.original_file_path.as_str()).filter(|f| f.ends_with(".yml") || f.ends_with(".yaml"))
     });
-    if let Some(yml) = yml {
-        if let Ok(text) = std::fs::read_to_string(file.root.join(yml)) {
-            if let Some(line) = yaml::line_of(&text, &format!("{needle}:")) {
-                return diagnostic.at(yml, line, None, Some(&text));
-            }
-        }
+    if let Some(yml) = yml
+        && let Ok(text) = std::fs::read_to_string(file.root.join(yml))
+        && let Some(line) = yaml::line_of(&text, &format!("{needle}:"))
+    {
+        return diagnostic.at(yml, line, None, Some(&text));
     }
     match yaml::line_of(&file.text, needle) {
         Some(line) => diagnostic.at(&file.file_name, line, None, Some(&file.text)),
