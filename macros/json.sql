@@ -1,4 +1,7 @@
-{#- JSON access per warehouse, so the same models run on DuckDB and Snowflake. -#}
+{#- JSON access per warehouse, so the same models run on DuckDB and Snowflake. `path` is a
+    dotted path below the column (`pull_request.merged_at`). On DuckDB the column is JSON; on
+    Snowflake it is a VARIANT, read with `get_path` (so keys such as `distinct` need no quoting).
+    A missing key or a value of the wrong type gives NULL. -#}
 
 {% macro json_str(column, path) -%}
     {{ return(adapter.dispatch('json_str')(column, path)) }}
@@ -9,7 +12,7 @@
 {%- endmacro %}
 
 {% macro snowflake__json_str(column, path) -%}
-    {{ column }}:{{ path }}::varchar
+    get_path({{ column }}, '{{ path }}')::varchar
 {%- endmacro %}
 
 {% macro json_int(column, path) -%}
@@ -21,5 +24,82 @@
 {%- endmacro %}
 
 {% macro snowflake__json_int(column, path) -%}
-    try_to_number({{ column }}:{{ path }}::varchar)
+    try_to_number(get_path({{ column }}, '{{ path }}')::varchar)
+{%- endmacro %}
+
+{% macro json_bool(column, path) -%}
+    {{ return(adapter.dispatch('json_bool')(column, path)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_bool(column, path) -%}
+    try_cast(json_extract_string({{ column }}, '$.{{ path }}') as boolean)
+{%- endmacro %}
+
+{% macro snowflake__json_bool(column, path) -%}
+    try_to_boolean(get_path({{ column }}, '{{ path }}')::varchar)
+{%- endmacro %}
+
+{#- An ISO-8601 UTC timestamp (`2024-05-01T00:00:02Z`) as a timestamp without time zone. -#}
+{% macro json_ts(column, path) -%}
+    {{ return(adapter.dispatch('json_ts')(column, path)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_ts(column, path) -%}
+    try_cast(json_extract_string({{ column }}, '$.{{ path }}') as timestamp)
+{%- endmacro %}
+
+{% macro snowflake__json_ts(column, path) -%}
+    try_to_timestamp_ntz(get_path({{ column }}, '{{ path }}')::varchar)
+{%- endmacro %}
+
+{#- True when the key is present (even with a JSON null value): tells the payload eras apart. -#}
+{% macro json_has(column, path) -%}
+    {{ return(adapter.dispatch('json_has')(column, path)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_has(column, path) -%}
+    coalesce(json_exists({{ column }}, '$.{{ path }}'), false)
+{%- endmacro %}
+
+{% macro snowflake__json_has(column, path) -%}
+    (get_path({{ column }}, '{{ path }}') is not null)
+{%- endmacro %}
+
+{#- Number of elements of a JSON array (NULL when absent). -#}
+{% macro json_array_length(column, path) -%}
+    {{ return(adapter.dispatch('json_array_length')(column, path)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_array_length(column, path) -%}
+    cast(json_array_length({{ column }}, '$.{{ path }}') as bigint)
+{%- endmacro %}
+
+{% macro snowflake__json_array_length(column, path) -%}
+    array_size(get_path({{ column }}, '{{ path }}'))
+{%- endmacro %}
+
+{#- A join clause (placed after a FROM item) giving one row per element of the JSON array at
+    `path`: `<alias>.value` is the element; `json_array_position(alias)` its 1-based position. -#}
+{% macro json_array_rows(column, path, alias) -%}
+    {{ return(adapter.dispatch('json_array_rows')(column, path, alias)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_array_rows(column, path, alias) -%}
+    cross join unnest(json_extract({{ column }}, '$.{{ path }}[*]')) with ordinality as {{ alias }}(value, position)
+{%- endmacro %}
+
+{% macro snowflake__json_array_rows(column, path, alias) -%}
+    cross join lateral flatten(input => get_path({{ column }}, '{{ path }}')) as {{ alias }}
+{%- endmacro %}
+
+{% macro json_array_position(alias) -%}
+    {{ return(adapter.dispatch('json_array_position')(alias)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_array_position(alias) -%}
+    {{ alias }}.position
+{%- endmacro %}
+
+{% macro snowflake__json_array_position(alias) -%}
+    ({{ alias }}.index + 1)
 {%- endmacro %}

@@ -2,7 +2,7 @@
 select
     hour,
     actor_id,
-    any_value(actor_login) as actor_login,
+    max_by(actor_login, created_at) as actor_login,
     count(*) as score
 from {{ ref('events') }}
 where not is_bot

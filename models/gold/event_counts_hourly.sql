@@ -1,3 +1,4 @@
+-- Distinct events per hour and type.
 select
     hour,
     type,

@@ -1,3 +1,4 @@
+-- Distinct events, actors and repositories per hour.
 select
     hour,
     count(*) as events,

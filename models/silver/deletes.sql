@@ -1,0 +1,20 @@
+-- One row per DeleteEvent: a branch or tag was deleted (`ref_type`).
+{{ config(materialized='incremental', unique_key=['event_id', 'created_at'], incremental_strategy='delete+insert') }}
+
+select
+    id as event_id,
+    created_at,
+    hour,
+    actor_id,
+    actor_login,
+    is_bot,
+    repo_id,
+    repo_name,
+    org_id,
+    {{ json_str('payload', 'ref') }} as ref,
+    {{ json_str('payload', 'ref_type') }} as ref_type,
+    {{ json_str('payload', 'pusher_type') }} as pusher_type,
+    loaded_at
+from {{ ref('events') }}
+where type = 'DeleteEvent'
+  and {{ loaded_since_last_run() }}
