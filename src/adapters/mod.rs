@@ -3,6 +3,7 @@
 //! inside each implementation; a capability one lacks is an [`AdapterError`], never a panic.
 
 pub mod duckdb;
+pub mod snowflake;
 
 use std::fmt;
 
@@ -75,8 +76,18 @@ impl fmt::Display for AdapterError {
 
 impl std::error::Error for AdapterError {}
 
+/// The SQL dialect of a warehouse, for the few plans whose statements differ (seeds: DuckDB
+/// reads the CSV file itself, Snowflake gets the rows as literals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    DuckDb,
+    Snowflake,
+}
+
 /// A warehouse connection of one worker thread.
 pub trait Session: Send {
+    /// The dialect the session speaks.
+    fn dialect(&self) -> Dialect;
     /// Run one statement (or several separated by `;`).
     fn execute(&mut self, sql: &str) -> Result<Response, AdapterError>;
     /// Run a query and return its rows.

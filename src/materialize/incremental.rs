@@ -121,7 +121,18 @@ pub fn apply(
         .join(", ");
     let insert =
         format!("insert into {target} ({column_list}) select {column_list} from {staging}");
-    let keys: Vec<String> = config.unique_key.iter().map(|k| quote(k)).collect();
+    // A key is quoted as the table spells it: on Snowflake an unquoted `id` column is `ID`.
+    let keys: Vec<String> = config
+        .unique_key
+        .iter()
+        .map(|k| {
+            let spelled = existing
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(k))
+                .map_or(k.as_str(), |c| c.name.as_str());
+            quote(spelled)
+        })
+        .collect();
     match strategy(config) {
         IncrementalStrategy::Append => statements.push(insert),
         IncrementalStrategy::DeleteInsert => {

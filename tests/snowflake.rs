@@ -1,0 +1,581 @@
+//! `ghforge run` / `test` / `build` on a Snowflake target, against the fakesnow emulator behind
+//! `tests/support/snowflake_server.py` (started once per test binary by
+//! `scripts/snowflake-emulator.sh`; each test works in a database of its own): password and
+//! key-pair logins, every materialization with second runs, data tests passing and failing, a
+//! bad model surfacing Snowflake's code and message, typed query results, and secrets never
+//! reaching the output or the artifacts.
+
+#![expect(
+    clippy::expect_used,
+    reason = "tests fail loudly when their setup fails"
+)]
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use ghforge::adapters::Adapter;
+use ghforge::adapters::snowflake::SnowflakeAdapter;
+use ghforge::project::profiles::{SnowflakeTarget, Target, Warehouse};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "sf-Pa55word-never-shown";
+const PASSPHRASE: &str = "ghforge-test-passphrase";
+
+/// The emulator of this test binary. Its stdin stays open while the process lives; the server
+/// stops when it closes (`--exit-on-stdin-eof`), even if a test panics.
+struct Emulator {
+    port: u16,
+    _process: Mutex<(Child, ChildStdin)>,
+}
+
+fn port() -> u16 {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let log = std::env::temp_dir().join(format!(
+                "ghforge-snowflake-emulator-{}.log",
+                std::process::id()
+            ));
+            let mut child = Command::new(root.join("scripts/snowflake-emulator.sh"))
+                .arg("--exit-on-stdin-eof")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(std::fs::File::create(&log).expect("emulator log"))
+                .spawn()
+                .expect("start scripts/snowflake-emulator.sh");
+            let stdin = child.stdin.take().expect("stdin");
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().expect("stdout"))
+                .read_line(&mut line)
+                .expect("read the port");
+            let port = line.trim().parse().unwrap_or_else(|_| {
+                panic!(
+                    "the emulator printed `{}` instead of its port; its log:\n{}",
+                    line.trim(),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            });
+            Emulator {
+                port,
+                _process: Mutex::new((child, stdin)),
+            }
+        })
+        .port
+}
+
+/// How a test's profile logs in.
+#[derive(Clone, Copy)]
+enum Login {
+    Password,
+    /// The unencrypted PKCS#8 key.
+    KeyPair,
+    /// The encrypted key, its passphrase through `env_var('SF_KEY_PASSPHRASE')`.
+    EncryptedKeyPair,
+}
+
+/// The database a test works in: its own, created by the emulator at login.
+fn database(test: &str) -> String {
+    format!("T_{}", test.to_ascii_uppercase())
+}
+
+/// A copy of the `snowflake` fixture with a profile for `test`'s database.
+fn project(test: &str, login: Login) -> tempfile::TempDir {
+    let dir = common::copy_fixture("snowflake");
+    let auth = match login {
+        Login::Password => format!("password: \"{PASSWORD}\""),
+        Login::KeyPair => "private_key_path: keys/plain.p8".to_owned(),
+        Login::EncryptedKeyPair => "private_key_path: keys/encrypted.p8\n      private_key_passphrase: \"{{ env_var('SF_KEY_PASSPHRASE') }}\"".to_owned(),
+    };
+    let profile = format!(
+        "snowflake_people:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: ghforge-test\n      user: ghforge\n      {auth}\n      role: SYSADMIN\n      warehouse: WH\n      database: {}\n      schema: PUBLIC\n      threads: 2\n      query_tag: ghforge-tests\n      endpoint: http://127.0.0.1:{}\n",
+        database(test),
+        port()
+    );
+    std::fs::write(dir.path().join("profiles.yml"), profile).expect("write profiles");
+    dir
+}
+
+fn run(project: &Path, args: &[&str]) -> std::process::Output {
+    common::ghforge(project)
+        .env("SF_KEY_PASSPHRASE", PASSPHRASE)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn assert_ok(output: &std::process::Output, project: &Path) {
+    assert!(
+        output.status.success(),
+        "{}",
+        common::transcript(output, project)
+    );
+}
+
+/// `(name, status, failures)` of every result of the last command, sorted by name.
+fn results(project: &Path) -> Vec<(String, String, Option<u64>)> {
+    let text =
+        std::fs::read_to_string(project.join("target/run_results.json")).expect("run results");
+    let json: Value = serde_json::from_str(&text).expect("json");
+    let mut rows: Vec<_> = json["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let id = r["unique_id"].as_str().unwrap_or_default();
+            let name = id.split('.').nth(2).unwrap_or(id).to_owned();
+            (
+                name,
+                r["status"].as_str().unwrap_or_default().to_owned(),
+                r["failures"].as_u64(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// A session on `database` through the library's adapter (password login).
+fn session(database: &str) -> Box<dyn ghforge::adapters::Session> {
+    let snowflake = SnowflakeTarget {
+        account: "ghforge-test".to_owned(),
+        user: "ghforge".to_owned(),
+        password: Some(serde_json::from_value(json!(PASSWORD)).expect("secret")),
+        private_key_path: None,
+        private_key_passphrase: None,
+        role: Some("SYSADMIN".to_owned()),
+        warehouse: Some("WH".to_owned()),
+        query_tag: None,
+        endpoint: Some(format!("http://127.0.0.1:{}", port())),
+    };
+    let target = Target {
+        profile_name: "tests".to_owned(),
+        name: "dev".to_owned(),
+        database: database.to_owned(),
+        schema: "PUBLIC".to_owned(),
+        threads: 1,
+        warehouse: Warehouse::Snowflake(snowflake.clone()),
+        s3: None,
+    };
+    SnowflakeAdapter::open(&target, &snowflake)
+        .expect("login")
+        .session()
+        .expect("session")
+}
+
+/// Rows of `sql` in `database`, as JSON values.
+fn query(database: &str, sql: &str) -> Vec<Vec<Value>> {
+    session(database).query(sql).expect("query").rows
+}
+
+/// `"DB"."schema"."name"` of a model in a test's database.
+fn relation(test: &str, schema: &str, name: &str) -> String {
+    format!("\"{}\".\"{schema}\".\"{name}\"", database(test))
+}
+
+#[test]
+fn every_materialization_builds_and_second_runs_apply_each_strategy() {
+    let test = "materializations";
+    let dir = project(test, Login::Password);
+    let project = dir.path();
+    let output = run(
+        project,
+        &[
+            "run",
+            "--vars",
+            "{max_id: 3}",
+            "--threads",
+            "2",
+            "--no-tests",
+        ],
+    );
+    assert_ok(&output, project);
+    assert!(
+        results(project)
+            .iter()
+            .all(|(_, status, _)| status == "success"),
+        "{:?}",
+        results(project)
+    );
+    let marts = |name: &str| relation(test, "PUBLIC_marts", name);
+    // Views and tables where the config says, nothing for the ephemeral model.
+    let mut kinds = query(
+        &database(test),
+        "select table_schema || '.' || table_name, 'view' from information_schema.views where table_schema like 'PUBLIC%' union all select table_schema || '.' || table_name, 'table' from information_schema.tables where table_schema like 'PUBLIC%' and table_type <> 'VIEW' order by 1",
+    );
+    kinds.sort_by_key(|row| row[0].to_string());
+    assert_eq!(
+        kinds,
+        [
+            ["PUBLIC.people_source", "table"],
+            ["PUBLIC.stg_people", "view"],
+            ["PUBLIC_marts.after_breakable", "view"],
+            ["PUBLIC_marts.breakable", "table"],
+            ["PUBLIC_marts.people_append", "table"],
+            ["PUBLIC_marts.people_delete_insert", "table"],
+            ["PUBLIC_marts.people_merge", "table"],
+            ["PUBLIC_marts.people_upper", "table"],
+            ["PUBLIC_marts.teams", "table"],
+        ]
+        .map(|row| row.map(Value::from).to_vec())
+    );
+    assert_eq!(
+        query(
+            &database(test),
+            &format!(
+                "select id, name_upper, initial, first_lang from {} order by id",
+                marts("people_upper")
+            )
+        ),
+        [
+            [json!(1), json!("ADA"), json!("A"), json!("ada")],
+            [json!(2), json!("LINUS"), json!("L"), json!("c")],
+            [json!(3), json!("GRACE"), json!("G"), json!("cobol")],
+        ]
+    );
+    assert_eq!(
+        query(
+            &database(test),
+            &format!(
+                "select team, members, total_score from {} order by team",
+                marts("teams")
+            )
+        ),
+        [
+            [json!("core"), json!(2), json!(5.0)],
+            [json!("kernel"), json!(1), json!(2.5)],
+        ]
+    );
+
+    // Second run: a new row, new names, a new column.
+    let output = run(
+        project,
+        &[
+            "run",
+            "--vars",
+            "{max_id: 4, suffix: '!', extra: true}",
+            "--no-tests",
+        ],
+    );
+    assert_ok(&output, project);
+    let rows = |name: &str, columns: &str| {
+        query(
+            &database(test),
+            &format!("select {columns} from {} order by id", marts(name)),
+        )
+    };
+    // append: only the new row was added, old rows untouched.
+    assert_eq!(
+        rows("people_append", "id, name"),
+        [
+            [json!(1), json!("Ada")],
+            [json!(2), json!("Linus")],
+            [json!(3), json!("Grace")],
+            [json!(4), json!("Ken")],
+        ]
+    );
+    // delete+insert: every row replaced by its new version, no duplicates.
+    assert_eq!(
+        rows("people_delete_insert", "id, name"),
+        [
+            [json!(1), json!("Ada!")],
+            [json!(2), json!("Linus!")],
+            [json!(3), json!("Grace!")],
+            [json!(4), json!("Ken!")],
+        ]
+    );
+    // merge with append_new_columns: the new column was added and filled by the merge.
+    assert_eq!(
+        rows("people_merge", "id, name, team"),
+        [
+            [json!(1), json!("Ada!"), json!("core")],
+            [json!(2), json!("Linus!"), json!("kernel")],
+            [json!(3), json!("Grace!"), json!("core")],
+            [json!(4), json!("Ken!"), json!("unix")],
+        ]
+    );
+    let count = |name: &str| {
+        query(
+            &database(test),
+            &format!("select count(*) from {}", marts(name)),
+        )[0][0]
+            .clone()
+    };
+    // A table rebuilt in place by its second run.
+    assert_eq!(count("people_upper"), json!(4));
+
+    // A full refresh rebuilds the incremental models from scratch.
+    let output = run(
+        project,
+        &[
+            "run",
+            "--select",
+            "stg_people",
+            "people_append",
+            "--full-refresh",
+            "--vars",
+            "{max_id: 2}",
+            "--no-tests",
+        ],
+    );
+    assert_ok(&output, project);
+    assert_eq!(count("people_append"), json!(2));
+}
+
+#[test]
+fn key_pair_logins_with_plain_and_encrypted_keys() {
+    for (test, login) in [
+        ("key_pair_plain", Login::KeyPair),
+        ("key_pair_encrypted", Login::EncryptedKeyPair),
+    ] {
+        let dir = project(test, login);
+        let project = dir.path();
+        let output = run(project, &["run", "--exclude", "breakable+"]);
+        assert_ok(&output, project);
+        assert_eq!(
+            query(
+                &database(test),
+                &format!(
+                    "select count(*) from {}",
+                    relation(test, "PUBLIC_marts", "people_upper")
+                )
+            ),
+            [[json!(4)]]
+        );
+    }
+}
+
+#[test]
+fn a_wrong_key_passphrase_fails_the_login_naming_the_key_file() {
+    let dir = project("wrong_passphrase", Login::EncryptedKeyPair);
+    let project = dir.path();
+    let output = common::ghforge(project)
+        .env("SF_KEY_PASSPHRASE", "not-the-passphrase")
+        .args(["run"])
+        .output()
+        .expect("runs");
+    let text = common::transcript(&output, project);
+    assert_ne!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("Snowflake login failed"), "{text}");
+    assert!(text.contains("private key error"), "{text}");
+    assert!(text.contains("keys/encrypted.p8"), "{text}");
+    assert!(!text.contains("not-the-passphrase"), "{text}");
+}
+
+#[test]
+fn data_tests_pass_then_fail_with_their_counts() {
+    let test = "data_tests";
+    let dir = project(test, Login::Password);
+    let project = dir.path();
+    let output = run(project, &["build", "--exclude", "breakable+"]);
+    assert_ok(&output, project);
+    let passing: Vec<_> = results(project)
+        .into_iter()
+        .filter(|(_, status, _)| status != "success")
+        .collect();
+    assert_eq!(passing.len(), 7, "{passing:?}");
+    assert!(
+        passing
+            .iter()
+            .all(|(_, status, failures)| status == "pass" && *failures == Some(0)),
+        "{passing:?}"
+    );
+
+    // Tests that fail: a null column, duplicates, a value not accepted, a missing parent.
+    common::write_files(
+        project,
+        &[(
+            "models/marts/failing.yml",
+            "version: 2\n\nmodels:\n  - name: people_merge\n    columns:\n      - name: name\n        tests:\n          - accepted_values:\n              values: ['Ada', 'Linus']\n  - name: people_source\n    columns:\n      - name: joined\n        tests:\n          - accepted_values:\n              values: ['2024-01-01']\n  - name: people_delete_insert\n    columns:\n      - name: id\n        tests:\n          - relationships:\n              to: ref('teams')\n              field: members\n  - name: stg_people\n    columns:\n      - name: \"profile:missing\"\n        tests: [not_null]\n      - name: team\n        tests: [unique]\n",
+        )],
+    );
+    let output = run(
+        project,
+        &[
+            "test",
+            "--select",
+            "people_merge",
+            "people_source",
+            "people_delete_insert",
+            "stg_people",
+        ],
+    );
+    let text = common::transcript(&output, project);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let failed: Vec<(String, Option<u64>)> = results(project)
+        .into_iter()
+        .filter(|(_, status, _)| status == "fail")
+        .map(|(name, _, failures)| (name, failures))
+        .collect();
+    // accepted_values counts failing values, not rows; the others count rows.
+    let expected = [
+        ("accepted_values_people_merge_name", 2),
+        ("accepted_values_people_source_joined", 3),
+        ("not_null_stg_people_profile", 4),
+        ("relationships_people_delete_insert_id", 2),
+        ("unique_stg_people_team", 1),
+    ];
+    assert_eq!(failed.len(), expected.len(), "{failed:?}\n{text}");
+    for (prefix, count) in expected {
+        assert!(
+            failed
+                .iter()
+                .any(|(name, failures)| name.starts_with(prefix) && *failures == Some(count)),
+            "no `{prefix}` failing with {count}: {failed:?}"
+        );
+    }
+    assert!(text.contains("FAIL"), "{text}");
+}
+
+#[test]
+fn a_bad_model_surfaces_snowflakes_code_and_message() {
+    let test = "bad_model";
+    let dir = project(test, Login::Password);
+    let project = dir.path();
+    let output = run(
+        project,
+        &[
+            "run",
+            "--vars",
+            "{break: true}",
+            "--select",
+            "breakable+",
+            "--no-tests",
+        ],
+    );
+    let text = common::transcript(&output, project);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    // Snowflake's error code for a missing object, and the warehouse's message about it.
+    assert!(text.contains("002003"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("no_such_table"),
+        "{text}"
+    );
+    assert!(text.contains("does not exist"), "{text}");
+    assert_eq!(
+        results(project)
+            .into_iter()
+            .map(|(name, status, _)| (name, status))
+            .collect::<Vec<_>>(),
+        [
+            ("after_breakable".to_owned(), "skipped".to_owned()),
+            ("breakable".to_owned(), "error".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn query_results_are_typed() {
+    let rows = query(
+        &database("typed"),
+        "select 42 as n, 12.34::number(10,2) as d, 1.5::float as f, true as b, null as z, '2024-01-02'::date as day, '2024-01-02 03:04:05'::timestamp_ntz as ts, parse_json('{\"a\": [1, \"x\"]}') as v, 'text' as s",
+    );
+    assert_eq!(
+        rows,
+        [[
+            json!(42),
+            json!(12.34),
+            json!(1.5),
+            json!(true),
+            Value::Null,
+            json!("2024-01-02"),
+            json!("2024-01-02 03:04:05"),
+            json!({"a": [1, "x"]}),
+            json!("text"),
+        ]]
+    );
+}
+
+/// Every file under `dir` (outputs, logs, artifacts), except the profile and the keys.
+fn written_files(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| {
+            let relative = p.strip_prefix(dir).unwrap_or(p);
+            relative != Path::new("profiles.yml") && !relative.starts_with("keys")
+        })
+        .collect()
+}
+
+#[test]
+fn passwords_and_private_keys_never_reach_output_or_artifacts() {
+    let key_lines: Vec<String> = ["plain.p8", "encrypted.p8"]
+        .iter()
+        .flat_map(|file| {
+            std::fs::read_to_string(common::fixture("snowflake").join("keys").join(file))
+                .expect("key")
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let secrets: Vec<&str> = [PASSWORD, PASSPHRASE]
+        .into_iter()
+        .chain(key_lines.iter().map(String::as_str))
+        .collect();
+    for (test, login) in [
+        ("secrets_password", Login::Password),
+        ("secrets_key", Login::KeyPair),
+        ("secrets_encrypted_key", Login::EncryptedKeyPair),
+    ] {
+        let dir = project(test, login);
+        let project = dir.path();
+        let mut outputs = vec![
+            run(project, &["build", "--exclude", "breakable+"]),
+            run(
+                project,
+                &["--log-format", "json", "run", "--vars", "{break: true}"],
+            ),
+            run(project, &["compile"]),
+            run(project, &["ls", "-o", "json"]),
+        ];
+        // A login that cannot reach the server keeps the secrets to itself too.
+        let profile = std::fs::read_to_string(project.join("profiles.yml")).expect("profile");
+        std::fs::write(
+            project.join("profiles.yml"),
+            profile.replace(&format!("127.0.0.1:{}", port()), "127.0.0.1:9"),
+        )
+        .expect("write profile");
+        let unreachable = run(project, &["run"]);
+        assert_ne!(unreachable.status.code(), Some(0));
+        outputs.push(unreachable);
+        assert!(project.join("target/manifest.json").is_file());
+        assert!(project.join("target/run_results.json").is_file());
+        let mut texts: Vec<(String, String)> = outputs
+            .iter()
+            .map(|o| {
+                (
+                    "command output".to_owned(),
+                    format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(&o.stderr)
+                    ),
+                )
+            })
+            .collect();
+        for file in written_files(project) {
+            let bytes = std::fs::read(&file).expect("read");
+            texts.push((
+                file.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+        for (place, text) in &texts {
+            for secret in &secrets {
+                assert!(
+                    !text.contains(secret),
+                    "a secret appears in {place} ({test})"
+                );
+            }
+        }
+    }
+}
