@@ -91,10 +91,15 @@ pub enum Command {
     /// Build seeds, models and their tests in DAG order; a failing error-severity test skips
     /// everything downstream of the model it tests.
     Build(RunArgs),
-    /// Load GitHub Archive hours into bronze (`bronze.events`, `bronze.quarantine`,
-    /// `bronze.load_ledger`) in the target DuckDB: each hour lands whole or not at all, bad
-    /// lines go to quarantine, loaded hours are skipped unless `--force`.
+    /// Load GitHub Archive hours (from data.gharchive.org, a mirror folder or a bucket) into
+    /// bronze (`bronze.events`, `bronze.quarantine`, `bronze.load_ledger`) in the target
+    /// DuckDB, or as objects with `--destination`: each hour lands whole or not at all, bad
+    /// lines go to quarantine, failed downloads are retried, loaded hours are skipped unless
+    /// `--force`.
     Load(LoadArgs),
+    /// Show the ghforge and warehouse versions, the project, profile and target in use, and
+    /// test the connection.
+    Debug,
     /// Write realistic GitHub Archive hour files (gzipped NDJSON, real naming, both payload
     /// eras, power-law activity, PR lifecycles, faults on request). Needs no project.
     GenArchive(GenArchiveArgs),

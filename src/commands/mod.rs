@@ -1,6 +1,7 @@
 //! One file per command. Each takes resolved [`Settings`] and returns an exit code.
 
 pub mod compile;
+pub mod debug;
 pub mod gen_archive;
 pub mod load;
 pub mod ls;

@@ -321,7 +321,7 @@ pub fn open_duckdb(
     })
 }
 
-fn open_adapter(target: &crate::project::profiles::Target) -> Result<Box<dyn Adapter>> {
+pub fn open_adapter(target: &crate::project::profiles::Target) -> Result<Box<dyn Adapter>> {
     match &target.warehouse {
         Warehouse::DuckDb(duck) => {
             open_duckdb(target, duck).map(|a| Box::new(a) as Box<dyn Adapter>)
