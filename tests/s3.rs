@@ -399,3 +399,79 @@ fn a_server_restart_mid_load_is_reported_and_a_rerun_completes_without_duplicate
     );
     assert_no_secret(dir.path(), &[&interrupted, &rerun]);
 }
+
+#[test]
+fn an_s3_mirror_is_a_load_source_and_big_objects_go_up_in_parts() {
+    let server = S3Server::start(None);
+    server.create_bucket("lake");
+    let dir = project(&server, &[]);
+    generate(dir.path(), "2024-04-05T00", "2024-04-05T01", "dupes");
+    let mirror = store(&server, "s3://lake/mirror");
+    for hour in 0..2 {
+        let name = format!("2024-04-05-{hour}.json.gz");
+        mirror
+            .put_file(&name, &dir.path().join("archive").join(&name), "unchecked")
+            .expect("upload");
+    }
+    let (code, transcript) = ghforge(
+        dir.path(),
+        &[
+            "load",
+            "--from",
+            "2024-04-05T00",
+            "--to",
+            "2024-04-05T02",
+            "--source",
+            "s3://lake/mirror",
+        ],
+    );
+    assert_eq!(code, Some(0), "{transcript}");
+    assert_eq!(
+        common::query(
+            dir.path(),
+            "select strftime(hour, '%H'), status, rows, source_file from bronze.load_ledger order by hour"
+        ),
+        [
+            [
+                "00".to_owned(),
+                "loaded".to_owned(),
+                common::line_count(&dir.path().join("archive/2024-04-05-0.json.gz")).to_string(),
+                "s3://lake/mirror/2024-04-05-0.json.gz".to_owned()
+            ],
+            [
+                "01".to_owned(),
+                "loaded".to_owned(),
+                common::line_count(&dir.path().join("archive/2024-04-05-1.json.gz")).to_string(),
+                "s3://lake/mirror/2024-04-05-1.json.gz".to_owned()
+            ],
+            [
+                "02".to_owned(),
+                "missing".to_owned(),
+                "0".to_owned(),
+                "s3://lake/mirror/2024-04-05-2.json.gz".to_owned()
+            ],
+        ]
+    );
+
+    // 40 MiB goes up as a multipart upload (16 MiB parts) and comes back byte for byte.
+    let big = dir.path().join("big.bin");
+    let bytes: Vec<u8> = (0..40u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&big, &bytes).expect("write");
+    mirror
+        .put_file("big.bin", &big, "abc123")
+        .expect("multipart upload");
+    let head = mirror.head("big.bin").expect("head").expect("object");
+    assert_eq!(
+        (head.size, head.sha256.as_deref()),
+        (40 << 20, Some("abc123"))
+    );
+    let mut back = Vec::new();
+    std::io::Read::read_to_end(
+        &mut mirror.get("big.bin").expect("get").expect("object"),
+        &mut back,
+    )
+    .expect("read");
+    assert!(back == bytes, "the object comes back whole");
+}
