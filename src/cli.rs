@@ -135,13 +135,18 @@ pub struct LoadArgs {
     /// Reload hours the ledger already has.
     #[arg(long)]
     pub force: bool,
-    /// Hours downloaded and loaded at once.
-    #[arg(long, default_value_t = 4)]
-    pub jobs: usize,
+    /// Hours downloaded and loaded at once (default: 4 from HTTP or S3, where downloads
+    /// overlap; one per core from a folder).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Further attempts at an hour after a 5xx, a timeout, a reset or a truncated download
     /// (exponential backoff with jitter between them). A 404 is a missing hour, never retried.
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
+    /// DuckDB's memory limit while loading (default: the profile's `memory_limit` setting, or
+    /// 512MB). It bounds the buffer pool; a 1 GB-uncompressed hour loads in about 1 GB RSS.
+    #[arg(long)]
+    pub memory_limit: Option<String>,
     /// Seconds to wait for the server before an attempt counts as timed out.
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,

@@ -579,3 +579,104 @@ fn passwords_and_private_keys_never_reach_output_or_artifacts() {
         }
     }
 }
+
+#[test]
+fn a_bronze_hour_lands_with_its_ledger_row_and_reloads_idempotently() {
+    use ghforge::adapters::snowflake::bronze;
+    let database = database("bronze");
+    let snowflake = SnowflakeTarget {
+        account: "ghforge-test".to_owned(),
+        user: "ghforge".to_owned(),
+        password: Some(serde_json::from_value(json!(PASSWORD)).expect("secret")),
+        private_key_path: None,
+        private_key_passphrase: None,
+        role: None,
+        warehouse: None,
+        query_tag: None,
+        endpoint: Some(format!("http://127.0.0.1:{}", port())),
+    };
+    let target = Target {
+        profile_name: "tests".to_owned(),
+        name: "dev".to_owned(),
+        database: database.clone(),
+        schema: "PUBLIC".to_owned(),
+        threads: 1,
+        warehouse: Warehouse::Snowflake(snowflake.clone()),
+        s3: None,
+    };
+    let adapter = SnowflakeAdapter::open(&target, &snowflake).expect("login");
+    let mut session = adapter.snowflake_session().expect("session");
+    for statement in bronze::SCHEMA_STATEMENTS {
+        ghforge::adapters::Session::execute(&mut session, statement).expect("schema");
+    }
+    let lines = || {
+        vec![
+            br#"{"id":"1","type":"PushEvent","actor":{"id":7,"login":"ada"},"repo":{"id":9,"name":"o/r"},"payload":{"size":2,"ref":"main"},"public":true,"created_at":"2024-01-01T00:00:01Z"}"#.to_vec(),
+            b"{not json".to_vec(),
+            Vec::new(),
+            br#"{"id":"2","type":"WatchEvent","actor":{"id":8,"login":"bob"},"repo":{"id":9,"name":"o/r"},"org":{"id":3,"login":"o"},"payload":{"action":"started"},"public":true,"created_at":"2024-01-01T00:59:59Z"}"#.to_vec(),
+        ]
+    };
+    let hour = ghforge::archive::hours::Hour::parse("2024-01-01T00").expect("hour");
+    for _ in 0..2 {
+        let landed = bronze::land_hour(
+            &mut session,
+            hour,
+            "2024-01-01-0.json.gz",
+            lines(),
+            bronze::Body {
+                bytes: 123,
+                checksum: "abc",
+            },
+        )
+        .expect("land");
+        assert_eq!(
+            (landed.rows, landed.quarantined, landed.bytes),
+            (1 + 1, 1, 123)
+        );
+    }
+    assert_eq!(
+        query(
+            &database,
+            "select id, type, payload:action::varchar, org:login::varchar, line_number, hour from \"bronze\".\"events\" order by id"
+        ),
+        [
+            [
+                json!("1"),
+                json!("PushEvent"),
+                Value::Null,
+                Value::Null,
+                json!(1),
+                json!("2024-01-01 00:00:00")
+            ],
+            [
+                json!("2"),
+                json!("WatchEvent"),
+                json!("started"),
+                json!("o"),
+                json!(4),
+                json!("2024-01-01 00:00:00")
+            ],
+        ]
+    );
+    assert_eq!(
+        query(
+            &database,
+            "select line_number, reason like 'invalid JSON%', to_varchar(raw, 'UTF-8') from \"bronze\".\"quarantine\""
+        ),
+        [[json!(2), json!(true), json!("{not json")]]
+    );
+    assert_eq!(
+        query(
+            &database,
+            "select status, rows, quarantined, bytes, checksum from \"bronze\".\"load_ledger\""
+        ),
+        [[
+            json!("loaded"),
+            json!(2),
+            json!(1),
+            json!(123),
+            json!("abc")
+        ]]
+    );
+}

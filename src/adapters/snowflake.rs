@@ -17,6 +17,7 @@
 //! Secrets: passwords, passphrases and key text only go into the connector's login; errors name
 //! the key file, never its contents.
 
+pub mod bronze;
 mod statements;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -180,12 +181,9 @@ fn describe_error(err: &snowflake_connector_rs::Error) -> String {
     }
 }
 
-impl Adapter for SnowflakeAdapter {
-    fn type_name(&self) -> &'static str {
-        "snowflake"
-    }
-
-    fn session(&self) -> Result<Box<dyn Session>, AdapterError> {
+impl SnowflakeAdapter {
+    /// A session with Snowflake-only operations (bound statements for bulk loads).
+    pub fn snowflake_session(&self) -> Result<SnowflakeSession, AdapterError> {
         let first = self
             .first
             .lock()
@@ -195,11 +193,21 @@ impl Adapter for SnowflakeAdapter {
             Some(session) => session,
             None => self.login()?,
         };
-        Ok(Box::new(SnowflakeSession {
+        Ok(SnowflakeSession {
             runtime: self.runtime.clone(),
             session,
             in_transaction: false,
-        }))
+        })
+    }
+}
+
+impl Adapter for SnowflakeAdapter {
+    fn type_name(&self) -> &'static str {
+        "snowflake"
+    }
+
+    fn session(&self) -> Result<Box<dyn Session>, AdapterError> {
+        Ok(Box::new(self.snowflake_session()?))
     }
 }
 
@@ -228,14 +236,33 @@ impl SnowflakeSession {
         self.runtime.block_on(future)
     }
 
+    /// Run a statement with positional binds (bulk inserts); the rows it changed.
+    pub fn execute_bound(
+        &mut self,
+        statement: snowflake_connector_rs::Statement<snowflake_connector_rs::PositionalBinds>,
+    ) -> Result<Option<u64>, AdapterError> {
+        // The statement text without its bound values, which may be large or private.
+        let sql = statement.sql().to_owned();
+        self.run(statement, &sql)
+            .map(|fetched| rows_affected(&fetched))
+    }
+
     fn fetch(&self, sql: &str) -> Result<Fetched, AdapterError> {
+        self.run(sql.to_owned(), sql)
+    }
+
+    fn run(
+        &self,
+        statement: impl snowflake_connector_rs::IntoStatement,
+        sql: &str,
+    ) -> Result<Fetched, AdapterError> {
         let failed = |err: snowflake_connector_rs::Error| AdapterError {
             kind: AdapterErrorKind::Other,
             message: describe_error(&err),
             sql: Some(sql.to_owned()),
         };
         self.runtime.block_on(async {
-            let cursor = self.session.query(sql.to_owned()).await.map_err(failed)?;
+            let cursor = self.session.query(statement).await.map_err(failed)?;
             let columns = cursor
                 .schema()
                 .columns()

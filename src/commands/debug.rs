@@ -17,7 +17,10 @@ pub fn run(settings: Settings) -> Result<i32> {
     let file = &settings.load.file;
     let target = &settings.load.target;
     let line = |event: &str, text: String| console.info(event, &text, json!({}));
-    line("version", format!("ghforge version: {}", env!("CARGO_PKG_VERSION")));
+    line(
+        "version",
+        format!("ghforge version: {}", env!("CARGO_PKG_VERSION")),
+    );
     line(
         "project",
         format!("project: {} ({})", file.name, file.root.display()),
@@ -35,7 +38,11 @@ pub fn run(settings: Settings) -> Result<i32> {
     match &target.warehouse {
         Warehouse::DuckDb(duck) => line(
             "database",
-            format!("database: {}  schema: {}", duck.path.display(), target.schema),
+            format!(
+                "database: {}  schema: {}",
+                duck.path.display(),
+                target.schema
+            ),
         ),
         Warehouse::Snowflake(snowflake) => line(
             "database",

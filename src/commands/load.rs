@@ -1,16 +1,21 @@
-//! `ghforge load`: archive hours into the target's bronze tables, with a line per hour and a
-//! summary. Exit 1 when an hour failed; a missing hour is a warning.
+//! `ghforge load`: archive hours into the target's bronze tables (DuckDB or Snowflake) or into
+//! objects, one worker per sink, with a line per hour and a summary. Exit 1 when an hour
+//! failed; a missing hour is a warning.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::adapters::Session;
+use crate::adapters::snowflake::SnowflakeAdapter;
+use crate::adapters::snowflake::bronze::{self as snowflake_bronze, SnowflakeSink};
 use crate::archive::hours::Hour;
 use crate::cli::LoadArgs;
 use crate::console::Console;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
-use crate::load::objects::Objects;
-use crate::load::{Backoff, Destination, Fetcher, HourOutcome, HourReport, Options, Source, load};
+use crate::load::bronze::{self, BronzeSink};
+use crate::load::objects::{self, ObjectSink, Objects};
+use crate::load::{Backoff, Fetcher, HourOutcome, HourReport, Options, Sink, Source, load};
 use crate::project::profiles::Warehouse;
 use crate::settings::Settings;
 use crate::storage::Location;
@@ -47,45 +52,29 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
                 "for example `--timeout 30`",
             )
         })?;
-    let destination = match &args.destination {
-        None => Destination::Bronze,
-        Some(text) => {
-            let location = Location::parse(text, &settings.load.file.root).map_err(|message| {
-                usage(
-                    message,
-                    "give a folder or `s3://bucket/prefix` to `--destination`",
-                )
-            })?;
-            let storage = location
-                .open(settings.load.target.s3.as_ref())
-                .map_err(|err| {
-                    Error::Execution(
-                        Diagnostic::new(DiagnosticKind::Execution, err.0)
-                            .hint("check the target's `s3:` settings in profiles.yml"),
-                    )
-                })?;
-            Destination::Objects(Objects {
-                storage,
-                format: args.format,
-                destination: location.to_string(),
-            })
-        }
-    };
     let fetcher = Fetcher::new(source, timeout, settings.load.target.s3.as_ref())
         .map_err(|message| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, message)))?;
-    let Warehouse::DuckDb(duck) = &settings.load.target.warehouse else {
-        return Err(usage(
-            format!(
-                "target `{}` is not a DuckDB target",
-                settings.load.target.name
-            ),
-            "`ghforge load` writes bronze into a `type: duckdb` target",
-        ));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            if fetcher.source().is_remote() {
+                4
+            } else {
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+            }
+        })
+        .clamp(1, hours.len().max(1));
+    let target = &settings.load.target;
+    let sinks = match &target.warehouse {
+        Warehouse::DuckDb(duck) => duckdb_sinks(&settings, args, duck, jobs)?,
+        Warehouse::Snowflake(_) if args.destination.is_some() => {
+            return Err(usage(
+                format!("target `{}` is a Snowflake target", target.name),
+                "`--destination` keeps its ledger in a DuckDB target; load into Snowflake without it",
+            ));
+        }
+        Warehouse::Snowflake(snowflake) => snowflake_sinks(target, snowflake, jobs)?,
     };
-    let adapter = super::run::open_duckdb(&settings.load.target, duck)?;
-    let connection = adapter
-        .connection()
-        .map_err(|err| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message)))?;
     let started = Instant::now();
     let total = hours.len();
     // A progress bar on a terminal (hidden when output is redirected, and in JSON mode).
@@ -117,7 +106,7 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
         progress.suspend(|| print_hour(&console, report));
     };
     let options = Options {
-        jobs: args.jobs.max(1),
+        jobs,
         force: args.force,
         retries: args.retries,
         backoff: Backoff {
@@ -125,20 +114,7 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
             cap: Duration::from_secs(30),
         },
     };
-    let reports = load(
-        &connection,
-        &fetcher,
-        &destination,
-        &hours,
-        options,
-        &report_line,
-    )
-    .map_err(|err| {
-        Error::Execution(Diagnostic::new(
-            DiagnosticKind::Execution,
-            format!("bronze tables: {err}"),
-        ))
-    })?;
+    let reports = load(&fetcher, sinks, &hours, options, &report_line);
     progress.finish_and_clear();
     let count = |f: fn(&HourOutcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
     let loaded = count(|o| matches!(o, HourOutcome::Loaded { .. }));
@@ -163,6 +139,120 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
         json!({"hours": total, "loaded": loaded, "rows": rows, "quarantined": quarantined, "failed": failed}),
     );
     Ok(i32::from(failed > 0))
+}
+
+fn execution(message: impl Into<String>) -> Error {
+    Error::Execution(Diagnostic::new(DiagnosticKind::Execution, message))
+}
+
+/// One sink per worker on a DuckDB target: its bronze tables, or objects with `--destination`
+/// (the ledger in the database either way).
+fn duckdb_sinks(
+    settings: &Settings,
+    args: &LoadArgs,
+    duck: &crate::project::profiles::DuckDbTarget,
+    jobs: usize,
+) -> Result<Vec<Box<dyn Sink>>> {
+    let target = &settings.load.target;
+    let adapter = super::run::open_duckdb(target, duck)?;
+    let connection = adapter.connection().map_err(|err| execution(err.message))?;
+    // DuckDB's default limit is 80% of RAM, and a loading transaction keeps what it appended
+    // in the buffer pool up to that limit: bound it, so memory stays flat whatever the hour.
+    let memory_limit = args
+        .memory_limit
+        .clone()
+        .or_else(|| duck.settings.get("memory_limit").cloned())
+        .unwrap_or_else(|| "512MB".to_owned());
+    connection
+        .execute_batch(&format!(
+            "SET memory_limit = '{}'",
+            memory_limit.replace('\'', "''")
+        ))
+        .map_err(|err| {
+            Error::Project(
+                Diagnostic::new(
+                    DiagnosticKind::Project,
+                    format!("`--memory-limit {memory_limit}`: {err}"),
+                )
+                .hint("give a size such as `512MB` or `2GB`"),
+            )
+        })?;
+    let objects = match &args.destination {
+        None => None,
+        Some(text) => {
+            let location = Location::parse(text, &settings.load.file.root).map_err(|message| {
+                Error::Project(
+                    Diagnostic::new(DiagnosticKind::Project, message)
+                        .hint("give a folder or `s3://bucket/prefix` to `--destination`"),
+                )
+            })?;
+            let storage = location.open(target.s3.as_ref()).map_err(|err| {
+                Error::Execution(
+                    Diagnostic::new(DiagnosticKind::Execution, err.0)
+                        .hint("check the target's `s3:` settings in profiles.yml"),
+                )
+            })?;
+            Some(std::sync::Arc::new(Objects {
+                storage,
+                format: args.format,
+                destination: location.to_string(),
+            }))
+        }
+    };
+    connection
+        .execute_batch(match objects {
+            None => bronze::SCHEMA_SQL,
+            Some(_) => objects::LEDGER_SQL,
+        })
+        .map_err(|err| execution(format!("creating the bronze tables failed: {err}")))?;
+    (0..jobs)
+        .map(|_| {
+            let worker = connection
+                .try_clone()
+                .map_err(|err| execution(format!("cannot open a connection: {err}")))?;
+            Ok(match &objects {
+                None => Box::new(BronzeSink::new(worker)) as Box<dyn Sink>,
+                Some(objects) => Box::new(ObjectSink {
+                    objects: objects.clone(),
+                    ledger: worker,
+                }),
+            })
+        })
+        .collect()
+}
+
+/// One session per worker on a Snowflake target, its bronze tables created when missing.
+fn snowflake_sinks(
+    target: &crate::project::profiles::Target,
+    snowflake: &crate::project::profiles::SnowflakeTarget,
+    jobs: usize,
+) -> Result<Vec<Box<dyn Sink>>> {
+    let adapter = SnowflakeAdapter::open(target, snowflake).map_err(|err| {
+        Error::Execution(
+            Diagnostic::new(DiagnosticKind::Execution, err.message).hint(
+                "check the Snowflake target in profiles.yml (`ghforge debug` tests the login)",
+            ),
+        )
+    })?;
+    let mut session = adapter
+        .snowflake_session()
+        .map_err(|err| execution(err.message))?;
+    for statement in snowflake_bronze::SCHEMA_STATEMENTS {
+        session.execute(statement).map_err(|err| {
+            execution(format!(
+                "creating the bronze tables failed: {}",
+                err.message
+            ))
+        })?;
+    }
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(SnowflakeSink::new(session))];
+    for _ in 1..jobs {
+        let session = adapter
+            .snowflake_session()
+            .map_err(|err| execution(err.message))?;
+        sinks.push(Box::new(SnowflakeSink::new(session)));
+    }
+    Ok(sinks)
 }
 
 fn hours_of(args: &LoadArgs) -> Result<Vec<Hour>, String> {

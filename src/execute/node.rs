@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime};
 
-use crate::adapters::{AdapterError, RelationType, Session};
+use crate::adapters::{AdapterError, Dialect, RelationType, Session};
 use crate::compile::Compiler;
 use crate::jinja::QueryRunner;
 use crate::jinja::objects::QueryTable;
@@ -195,7 +195,28 @@ fn execute(
     let plan = match (&node.kind, node.config.materialized, compiled.as_deref()) {
         (NodeKind::Seed, _, _) => {
             let csv = project.file.root.join(&node.original_file_path);
-            seed::build(&node.relation, &csv, &node.config.column_types, existing)
+            match session.dialect() {
+                Dialect::DuckDb => {
+                    seed::build(&node.relation, &csv, &node.config.column_types, existing)
+                }
+                // Snowflake cannot read a local file: the rows travel in the statements.
+                Dialect::Snowflake => {
+                    let text = std::fs::read_to_string(&csv)
+                        .map_err(|err| (format!("cannot read `{}`: {err}", csv.display()), None))?;
+                    seed::build_from_rows(
+                        &node.relation,
+                        &text,
+                        &node.config.column_types,
+                        existing,
+                    )
+                    .map_err(|err| {
+                        (
+                            format!("Seed error in `{}`: {err}", node.original_file_path),
+                            None,
+                        )
+                    })?
+                }
+            }
         }
         (_, Materialization::View, Some(sql)) => view::build(&node.relation, sql, existing),
         (_, Materialization::Incremental, Some(sql)) if is_incremental => {

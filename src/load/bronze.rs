@@ -77,6 +77,8 @@ pub enum LandError {
     Database(duckdb::Error),
     /// The destination store refused the object.
     Store(String),
+    /// A remote warehouse refused the rows.
+    Warehouse(String),
 }
 
 impl From<duckdb::Error> for LandError {
@@ -97,11 +99,15 @@ pub fn land(
     gzipped: &mut dyn Read,
 ) -> Result<Landed, LandError> {
     let at = hour_literal(hour);
-    connection.execute_batch(&format!(
-        "begin transaction;
-         delete from bronze.events where hour = timestamp '{at}';
-         delete from bronze.quarantine where hour = timestamp '{at}';"
-    ))?;
+    connection.execute_batch("begin transaction")?;
+    // Delete only when there is something to delete: a transaction that deletes from a table
+    // keeps its appends to it in memory instead of writing them out as they come.
+    if ledger_status(connection, hour)?.is_some() {
+        connection.execute_batch(&format!(
+            "delete from bronze.events where hour = timestamp '{at}';
+             delete from bronze.quarantine where hour = timestamp '{at}';"
+        ))?;
+    }
     let mut body = HashingReader::new(gzipped);
     let appended = {
         let mut lines =
@@ -198,4 +204,43 @@ fn append_hour(
         return Err(LandError::TimelineFormat);
     }
     Ok(landed)
+}
+
+/// The bronze tables of a DuckDB target, for one load worker (its own connection).
+pub struct BronzeSink {
+    connection: Connection,
+}
+
+impl BronzeSink {
+    /// A worker's sink on `connection`; the bronze tables must exist ([`SCHEMA_SQL`]).
+    pub fn new(connection: Connection) -> Self {
+        Self { connection }
+    }
+}
+
+impl super::Sink for BronzeSink {
+    fn is_loaded(&mut self, hour: Hour) -> Result<bool, String> {
+        ledger_status(&self.connection, hour)
+            .map(|status| status.as_deref() == Some("loaded"))
+            .map_err(|err| format!("reading the load ledger failed: {err}"))
+    }
+
+    fn record(
+        &mut self,
+        hour: Hour,
+        status: &str,
+        source: &str,
+        message: &str,
+    ) -> Result<(), String> {
+        record(&self.connection, hour, status, source, message).map_err(|err| err.to_string())
+    }
+
+    fn land(
+        &mut self,
+        hour: Hour,
+        source: &str,
+        gzipped: &mut dyn Read,
+    ) -> Result<Landed, LandError> {
+        land(&self.connection, hour, source, gzipped)
+    }
 }

@@ -54,87 +54,52 @@ pub struct HourReport {
     pub retried: Vec<String>,
 }
 
-/// Where hours land.
-pub enum Destination {
-    /// `bronze.events` / `bronze.quarantine` / `bronze.load_ledger` of the target database.
-    Bronze,
-    /// One object per hour in a folder or bucket; the ledger in the target database.
-    Objects(objects::Objects),
-}
-
-impl Destination {
-    fn is_loaded(&self, connection: &duckdb::Connection, hour: Hour) -> Result<bool, String> {
-        match self {
-            Self::Bronze => bronze::ledger_status(connection, hour)
-                .map(|status| status.as_deref() == Some("loaded"))
-                .map_err(|err| format!("reading the load ledger failed: {err}")),
-            Self::Objects(objects) => objects.is_loaded(connection, hour),
-        }
-    }
-
+/// Where one worker lands hours: the bronze tables of a DuckDB target, objects in a folder or
+/// bucket (ledger in DuckDB), or the bronze tables of a Snowflake target. Each worker owns its
+/// sink (its own connection or session).
+pub trait Sink: Send {
+    /// Whether `hour` is loaded, so a rerun skips it.
+    fn is_loaded(&mut self, hour: Hour) -> Result<bool, String>;
+    /// Record an hour that did not land (`missing`, `failed`), leaving landed rows alone.
     fn record(
-        &self,
-        connection: &duckdb::Connection,
+        &mut self,
         hour: Hour,
         status: &str,
         source: &str,
         message: &str,
-    ) -> duckdb::Result<()> {
-        match self {
-            Self::Bronze => bronze::record(connection, hour, status, source, message),
-            Self::Objects(objects) => objects.record(connection, hour, status, source, message),
-        }
-    }
-
+    ) -> Result<(), String>;
+    /// Land one hour from its gzipped body, whole or not at all.
     fn land(
-        &self,
-        connection: &duckdb::Connection,
+        &mut self,
         hour: Hour,
         source: &str,
         gzipped: &mut dyn std::io::Read,
-    ) -> Result<bronze::Landed, bronze::LandError> {
-        match self {
-            Self::Bronze => bronze::land(connection, hour, source, gzipped),
-            Self::Objects(objects) => objects.land(connection, hour, source, gzipped),
-        }
-    }
+    ) -> Result<bronze::Landed, bronze::LandError>;
 }
 
-/// Load `hours` through `fetcher` into `destination` (its ledger in `database`); `on_hour` is
-/// called as each hour finishes.
+/// Load `hours` through `fetcher`, one worker per sink; `on_hour` is called as each hour
+/// finishes.
 pub fn load(
-    database: &duckdb::Connection,
     fetcher: &Fetcher,
-    destination: &Destination,
+    sinks: Vec<Box<dyn Sink>>,
     hours: &[Hour],
     options: Options,
     on_hour: &(dyn Fn(&HourReport) + Sync),
-) -> Result<Vec<HourReport>, duckdb::Error> {
-    database.execute_batch(match destination {
-        Destination::Bronze => bronze::SCHEMA_SQL,
-        Destination::Objects(_) => objects::LEDGER_SQL,
-    })?;
+) -> Vec<HourReport> {
     let queue = Mutex::new(hours.iter().copied().collect::<VecDeque<Hour>>());
     let reports = Mutex::new(Vec::with_capacity(hours.len()));
-    let connections: Vec<duckdb::Connection> = (0..options.jobs.clamp(1, hours.len().max(1)))
-        .map(|_| database.try_clone())
-        .collect::<Result<_, _>>()?;
     std::thread::scope(|scope| {
-        for connection in connections {
+        for mut sink in sinks.into_iter().take(hours.len().max(1)) {
             let queue = &queue;
             let reports = &reports;
             scope.spawn(move || {
-                let target = Target {
-                    connection: &connection,
-                    destination,
-                };
                 loop {
                     let next = queue
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .pop_front();
                     let Some(hour) = next else { break };
-                    let report = load_hour(&target, fetcher, hour, options);
+                    let report = load_hour(&mut *sink, fetcher, hour, options);
                     on_hour(&report);
                     reports
                         .lock()
@@ -148,13 +113,7 @@ pub fn load(
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     reports.sort_by_key(|r| r.hour);
-    Ok(reports)
-}
-
-/// A worker's way into the destination: its own connection for the ledger (and bronze).
-struct Target<'a> {
-    connection: &'a duckdb::Connection,
-    destination: &'a Destination,
+    reports
 }
 
 /// Why one attempt at an hour did not land it.
@@ -163,19 +122,19 @@ enum AttemptError {
     Permanent(String),
 }
 
-fn load_hour(target: &Target<'_>, fetcher: &Fetcher, hour: Hour, options: Options) -> HourReport {
+fn load_hour(sink: &mut dyn Sink, fetcher: &Fetcher, hour: Hour, options: Options) -> HourReport {
     let started = Instant::now();
     let described = fetcher.describe(hour);
     let mut retried = Vec::new();
     let outcome = loop {
         if !options.force {
-            match target.destination.is_loaded(target.connection, hour) {
+            match sink.is_loaded(hour) {
                 Ok(true) => break HourOutcome::Skipped,
                 Ok(false) => {}
                 Err(err) => break HourOutcome::Failed(err),
             }
         }
-        match attempt(target, fetcher, hour, &described) {
+        match attempt(sink, fetcher, hour, &described) {
             Ok(outcome) => break outcome,
             Err(AttemptError::Transient(reason)) if (retried.len() as u32) < options.retries => {
                 let seed = hour.start().timestamp() as u64 ^ (retried.len() as u64) << 40;
@@ -185,7 +144,7 @@ fn load_hour(target: &Target<'_>, fetcher: &Fetcher, hour: Hour, options: Option
             Err(AttemptError::Transient(reason)) => {
                 let attempts = retried.len() + 1;
                 break fail(
-                    target,
+                    sink,
                     hour,
                     &described,
                     format!(
@@ -195,7 +154,7 @@ fn load_hour(target: &Target<'_>, fetcher: &Fetcher, hour: Hour, options: Option
                 );
             }
             Err(AttemptError::Permanent(reason)) => {
-                break fail(target, hour, &described, reason);
+                break fail(sink, hour, &described, reason);
             }
         }
     };
@@ -209,7 +168,7 @@ fn load_hour(target: &Target<'_>, fetcher: &Fetcher, hour: Hour, options: Option
 
 /// Fetch `hour` once and land it.
 fn attempt(
-    target: &Target<'_>,
+    sink: &mut dyn Sink,
     fetcher: &Fetcher,
     hour: Hour,
     described: &str,
@@ -217,13 +176,7 @@ fn attempt(
     let mut body = match fetcher.fetch(hour) {
         Ok(Fetched::Body(body)) => body,
         Ok(Fetched::Missing) => {
-            return match target.destination.record(
-                target.connection,
-                hour,
-                "missing",
-                described,
-                "no such hour in the source",
-            ) {
+            return match sink.record(hour, "missing", described, "no such hour in the source") {
                 Ok(()) => Ok(HourOutcome::Missing),
                 Err(err) => Err(AttemptError::Permanent(format!(
                     "recording a missing hour failed: {err}"
@@ -237,10 +190,7 @@ fn attempt(
             return Err(AttemptError::Permanent(format!("`{described}`: {reason}")));
         }
     };
-    match target
-        .destination
-        .land(target.connection, hour, described, &mut body)
-    {
+    match sink.land(hour, described, &mut body) {
         Ok(landed) => Ok(HourOutcome::Loaded {
             rows: landed.rows,
             quarantined: landed.quarantined,
@@ -263,20 +213,18 @@ fn attempt(
         Err(bronze::LandError::Database(err)) => {
             Err(AttemptError::Permanent(format!("database error: {err}")))
         }
+        Err(bronze::LandError::Warehouse(err)) => {
+            Err(AttemptError::Permanent(format!("warehouse error: {err}")))
+        }
         // An object store may be restarting or throttling: worth another attempt.
         Err(bronze::LandError::Store(err)) => Err(AttemptError::Transient(err)),
     }
 }
 
-fn fail(target: &Target<'_>, hour: Hour, source: &str, message: String) -> HourOutcome {
+fn fail(sink: &mut dyn Sink, hour: Hour, source: &str, message: String) -> HourOutcome {
     // Keep what an earlier load landed; only an hour that is not loaded gets a `failed` row.
-    if !matches!(
-        target.destination.is_loaded(target.connection, hour),
-        Ok(true)
-    ) {
-        let _ = target
-            .destination
-            .record(target.connection, hour, "failed", source, &message);
+    if !matches!(sink.is_loaded(hour), Ok(true)) {
+        let _ = sink.record(hour, "failed", source, &message);
     }
     HourOutcome::Failed(message)
 }

@@ -240,6 +240,40 @@ fn raw(scratch: &Path, gzipped: &mut dyn Read) -> Result<(std::path::PathBuf, La
     ))
 }
 
+/// Objects for one load worker: the shared store, and the worker's own connection to the
+/// ledger database.
+pub struct ObjectSink {
+    pub objects: std::sync::Arc<Objects>,
+    pub ledger: Connection,
+}
+
+impl super::Sink for ObjectSink {
+    fn is_loaded(&mut self, hour: Hour) -> Result<bool, String> {
+        self.objects.is_loaded(&self.ledger, hour)
+    }
+
+    fn record(
+        &mut self,
+        hour: Hour,
+        status: &str,
+        source: &str,
+        message: &str,
+    ) -> Result<(), String> {
+        self.objects
+            .record(&self.ledger, hour, status, source, message)
+            .map_err(|err| err.to_string())
+    }
+
+    fn land(
+        &mut self,
+        hour: Hour,
+        source: &str,
+        gzipped: &mut dyn Read,
+    ) -> Result<Landed, LandError> {
+        self.objects.land(&self.ledger, hour, source, gzipped)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -108,6 +108,9 @@ pub fn build_from_rows(
                     .map(|field| {
                         if field.is_empty() {
                             "null".to_owned()
+                        } else if field.contains('\\') && !field.contains("$$") {
+                            // Snowflake reads `\` in '...' as an escape; `$$` strings have none.
+                            format!("$${field}$$")
                         } else {
                             format!("'{}'", field.replace('\\', "\\\\").replace('\'', "''"))
                         }
@@ -228,7 +231,7 @@ mod tests {
         };
         let mut types = IndexMap::new();
         types.insert("LOGIN".to_owned(), "varchar".to_owned());
-        let csv = "login,id,score,active,since,note\r\n\"dependabot[bot]\",1,0.5,true,2024-01-01,\"it's, \"\"quoted\"\"\"\n007,2,1,false,2024-01-02,\n";
+        let csv = "login,id,score,active,since,note\r\n\"dependabot[bot]\",1,0.5,true,2024-01-01,\"it's, \"\"quoted\"\"\"\n007,2,1,false,2024-01-02,C:\\temp\n";
         let plan = build_from_rows(&relation, csv, &types, Some(RelationType::Table))
             .unwrap()
             .join(";\n");
@@ -237,7 +240,7 @@ mod tests {
         create table "DB"."silver"."bots__ghforge_tmp" ("login" varchar, "id" number(38,0), "score" float, "active" boolean, "since" date, "note" varchar);
         insert into "DB"."silver"."bots__ghforge_tmp" ("login", "id", "score", "active", "since", "note") values
         ('dependabot[bot]', '1', '0.5', 'true', '2024-01-01', 'it''s, "quoted"'),
-        ('007', '2', '1', 'false', '2024-01-02', null);
+        ('007', '2', '1', 'false', '2024-01-02', $$C:\temp$$);
         drop table if exists "DB"."silver"."bots";
         alter table "DB"."silver"."bots__ghforge_tmp" rename to "bots"
         "#);
