@@ -49,7 +49,7 @@
 {%- endmacro %}
 
 {% macro snowflake__json_ts(column, path) -%}
-    try_to_timestamp_ntz(get_path({{ column }}, '{{ path }}')::varchar)
+    try_cast(get_path({{ column }}, '{{ path }}')::varchar as timestamp_ntz)
 {%- endmacro %}
 
 {#- True when the key is present (even with a JSON null value): tells the payload eras apart. -#}
