@@ -32,3 +32,17 @@ cross join latest
 where e.created_at > {{ minutes_before('latest.max_created_at', minutes) }}
 group by e.type
 {%- endmacro %}
+
+{#- The columns every per-type silver table starts with: the event's key, time, actor, repo
+    and org, as `silver.events` has them. -#}
+{% macro event_columns() -%}
+id as event_id,
+    created_at,
+    hour,
+    actor_id,
+    actor_login,
+    is_bot,
+    repo_id,
+    repo_name,
+    org_id
+{%- endmacro %}

@@ -2,15 +2,7 @@
 {{ config(materialized='incremental', unique_key=['event_id', 'created_at'], incremental_strategy='delete+insert') }}
 
 select
-    id as event_id,
-    created_at,
-    hour,
-    actor_id,
-    actor_login,
-    is_bot,
-    repo_id,
-    repo_name,
-    org_id,
+    {{ event_columns() }},
     action,
     {{ json_int('payload', 'issue.id') }} as issue_id,
     {{ json_int('payload', 'issue.number') }} as issue_number,

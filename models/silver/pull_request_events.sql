@@ -4,15 +4,7 @@
 {{ config(materialized='incremental', unique_key=['event_id', 'created_at'], incremental_strategy='delete+insert') }}
 
 select
-    id as event_id,
-    created_at,
-    hour,
-    actor_id,
-    actor_login,
-    is_bot,
-    repo_id,
-    repo_name,
-    org_id,
+    {{ event_columns() }},
     action,
     {{ json_int('payload', 'pull_request.id') }} as pr_id,
     coalesce({{ json_int('payload', 'pull_request.number') }}, {{ json_int('payload', 'number') }}) as pr_number,

@@ -4,15 +4,7 @@
 {{ config(materialized='incremental', unique_key=['event_id', 'created_at'], incremental_strategy='delete+insert') }}
 
 select
-    id as event_id,
-    created_at,
-    hour,
-    actor_id,
-    actor_login,
-    is_bot,
-    repo_id,
-    repo_name,
-    org_id,
+    {{ event_columns() }},
     {{ json_int('payload', 'push_id') }} as push_id,
     {{ json_str('payload', 'ref') }} as ref,
     {{ json_str('payload', 'head') }} as head_sha,
