@@ -398,32 +398,12 @@ fn build(project: &Path) {
     );
 }
 
-/// Rows of `sql`, every value as DuckDB's text form (`NULL` for null).
-fn rows(project: &Path, sql: &str) -> Vec<Vec<String>> {
-    let connection = duckdb::Connection::open(project.join("ghforge.duckdb")).expect("open");
-    let mut statement = connection
-        .prepare(&format!("select columns(*)::varchar from ({sql})"))
-        .expect("prepare");
-    let mut result = statement.query([]).expect("query");
-    let mut out = Vec::new();
-    while let Some(row) = result.next().expect("row") {
-        let columns = row.as_ref().column_count();
-        out.push(
-            (0..columns)
-                .map(|i| {
-                    row.get::<_, Option<String>>(i)
-                        .expect("text")
-                        .unwrap_or_else(|| "NULL".to_owned())
-                })
-                .collect(),
-        );
-    }
-    out
-}
-
-/// `rows` as comma-joined lines, for compact expectations.
+/// Rows as comma-joined lines, for compact expectations.
 fn lines(project: &Path, sql: &str) -> Vec<String> {
-    rows(project, sql).iter().map(|r| r.join(",")).collect()
+    common::query(project, sql)
+        .iter()
+        .map(|r| r.join(","))
+        .collect()
 }
 
 /// Every silver and gold table as sorted lines, without the load-time lineage columns (which

@@ -126,28 +126,25 @@ pub fn scrub(text: &str, project: &Path) -> String {
     out
 }
 
-/// Rows of `sql` on the project's embedded database, every value as text (`NULL` for null).
+/// Rows of `sql` on the project's embedded database, every value as DuckDB's text form
+/// (`NULL` for null).
 pub fn query(project: &Path, sql: &str) -> Vec<Vec<String>> {
     let connection =
         duckdb::Connection::open(project.join("ghforge.duckdb")).expect("open database");
-    let mut statement = connection.prepare(sql).expect("prepare");
+    let mut statement = connection
+        .prepare(&format!("select columns(*)::varchar from ({sql})"))
+        .expect("prepare");
     let mut rows = statement.query([]).expect("query");
     let mut out = Vec::new();
     while let Some(row) = rows.next().expect("row") {
         let columns = row.as_ref().column_count();
         out.push(
             (0..columns)
-                .map(
-                    |i| match row.get::<_, duckdb::types::Value>(i).expect("value") {
-                        duckdb::types::Value::Null => "NULL".to_owned(),
-                        duckdb::types::Value::Text(s) => s,
-                        duckdb::types::Value::Int(n) => n.to_string(),
-                        duckdb::types::Value::BigInt(n) => n.to_string(),
-                        duckdb::types::Value::HugeInt(n) => n.to_string(),
-                        duckdb::types::Value::Boolean(b) => b.to_string(),
-                        other => format!("{other:?}"),
-                    },
-                )
+                .map(|i| {
+                    row.get::<_, Option<String>>(i)
+                        .expect("text")
+                        .unwrap_or_else(|| "NULL".to_owned())
+                })
                 .collect(),
         );
     }
