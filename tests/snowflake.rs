@@ -2,8 +2,10 @@
 //! `tests/support/snowflake_server.py` (started once per test binary by
 //! `scripts/snowflake-emulator.sh`; each test works in a database of its own): password and
 //! key-pair logins, every materialization with second runs, data tests passing and failing, a
-//! bad model surfacing Snowflake's code and message, typed query results, and secrets never
-//! reaching the output or the artifacts.
+//! bad model surfacing Snowflake's code and message, typed query results, secrets never
+//! reaching the output or the artifacts, bronze landing, and the bundled GH Archive project built
+//! on generated hours with every silver and gold table equal to the DuckDB build of the same
+//! hours.
 
 #![expect(
     clippy::expect_used,
@@ -118,8 +120,12 @@ fn assert_ok(output: &std::process::Output, project: &Path) {
 
 /// `(name, status, failures)` of every result of the last command, sorted by name.
 fn results(project: &Path) -> Vec<(String, String, Option<u64>)> {
-    let text =
-        std::fs::read_to_string(project.join("target/run_results.json")).expect("run results");
+    results_in(&project.join("target"))
+}
+
+/// `(name, status, failures)` of every result in `<target folder>/run_results.json`.
+fn results_in(target: &Path) -> Vec<(String, String, Option<u64>)> {
+    let text = std::fs::read_to_string(target.join("run_results.json")).expect("run results");
     let json: Value = serde_json::from_str(&text).expect("json");
     let mut rows: Vec<_> = json["results"]
         .as_array()
@@ -678,5 +684,372 @@ fn a_bronze_hour_lands_with_its_ledger_row_and_reloads_idempotently() {
             json!(123),
             json!("abc")
         ]]
+    );
+}
+
+// Values of the compared tables become comparable text, whichever warehouse they came from:
+// `NULL`, `true`/`false`, integers as written, other numbers to 6 significant digits (averages
+// and ratios are DOUBLE on DuckDB, NUMBER on Snowflake), timestamps as `YYYY-MM-DD HH:MM:SS`,
+// dates as `YYYY-MM-DD`, text as is.
+
+/// A number as comparable text: integral values as integers, others to 6 significant digits.
+fn canonical_number(x: f64) -> String {
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    // `{:.5e}` rounds to 6 significant digits; integral results print as integers.
+    let rounded: f64 = format!("{x:.5e}").parse().unwrap_or(x);
+    if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.5e}")
+    }
+}
+
+/// Text as comparable text: a timestamp (`2024-03-01 10:00:00.000`, `2024-03-01T10:00:00`) to
+/// the second, anything else as is.
+fn canonical_text(text: &str) -> String {
+    let is_timestamp = text.len() >= 19
+        && text.as_bytes()[..19]
+            .iter()
+            .enumerate()
+            .all(|(i, b)| match i {
+                4 | 7 => *b == b'-',
+                10 => *b == b' ' || *b == b'T',
+                13 | 16 => *b == b':',
+                _ => b.is_ascii_digit(),
+            });
+    match text.get(..19) {
+        Some(prefix) if is_timestamp => prefix.replacen('T', " ", 1),
+        _ => text.to_owned(),
+    }
+}
+
+fn canonical_duckdb(value: duckdb::types::Value) -> String {
+    use duckdb::types::{TimeUnit, Value as D};
+    match value {
+        D::Null => "NULL".to_owned(),
+        D::Boolean(b) => b.to_string(),
+        D::TinyInt(n) => n.to_string(),
+        D::SmallInt(n) => n.to_string(),
+        D::Int(n) => n.to_string(),
+        D::BigInt(n) => n.to_string(),
+        D::HugeInt(n) => n.to_string(),
+        D::UTinyInt(n) => n.to_string(),
+        D::USmallInt(n) => n.to_string(),
+        D::UInt(n) => n.to_string(),
+        D::UBigInt(n) => n.to_string(),
+        D::Float(f) => canonical_number(f64::from(f)),
+        D::Double(f) => canonical_number(f),
+        D::Decimal(d) => canonical_number(d.to_string().parse().expect("decimal")),
+        D::Text(s) => canonical_text(&s),
+        D::Date32(days) => (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
+            + chrono::Duration::days(i64::from(days)))
+        .to_string(),
+        D::Timestamp(unit, n) => {
+            let micros = match unit {
+                TimeUnit::Second => n * 1_000_000,
+                TimeUnit::Millisecond => n * 1_000,
+                TimeUnit::Microsecond => n,
+                TimeUnit::Nanosecond => n / 1_000,
+            };
+            chrono::DateTime::from_timestamp_micros(micros)
+                .expect("timestamp")
+                .naive_utc()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        }
+        other => panic!("a compared column of an unexpected DuckDB type: {other:?}"),
+    }
+}
+
+fn canonical_snowflake(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| canonical_number(n.as_f64().expect("number"))),
+        Value::String(s) => canonical_text(s),
+        other => panic!("a compared column of an unexpected Snowflake type: {other}"),
+    }
+}
+
+/// Column names (lower case) and sorted canonical rows of a query on the embedded DuckDB.
+fn duckdb_table(project: &Path, sql: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let connection =
+        duckdb::Connection::open(project.join("ghforge.duckdb")).expect("open database");
+    let mut statement = connection
+        .prepare(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut rows = statement.query([]).expect("query");
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().expect("row") {
+        out.push(
+            (0..row.as_ref().column_count())
+                .map(|i| canonical_duckdb(row.get(i).expect("value")))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let columns = rows
+        .as_ref()
+        .expect("statement")
+        .column_names()
+        .into_iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    out.sort();
+    (columns, out)
+}
+
+/// Column names (lower case) and sorted canonical rows of a query on the emulator.
+fn snowflake_table(
+    session: &mut dyn ghforge::adapters::Session,
+    sql: &str,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let table = session.query(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut rows: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .map(|row| row.iter().map(canonical_snowflake).collect())
+        .collect();
+    rows.sort();
+    (
+        table
+            .column_names
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect(),
+        rows,
+    )
+}
+
+/// What differs between two sorted row lists: the rows only on each side (at most 15 each).
+fn row_diff(duck: &[Vec<String>], snow: &[Vec<String>]) -> String {
+    let mut only_duck = Vec::new();
+    let mut only_snow = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < duck.len() || j < snow.len() {
+        match (duck.get(i), snow.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                only_duck.push(a);
+                i += 1;
+            }
+            (Some(a), None) => {
+                only_duck.push(a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                only_snow.push(b);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    let show = |rows: &[&Vec<String>]| {
+        rows.iter()
+            .take(15)
+            .map(|r| format!("      {}\n", r.join(" | ")))
+            .collect::<String>()
+            + &if rows.len() > 15 {
+                format!("      ... {} more\n", rows.len() - 15)
+            } else {
+                String::new()
+            }
+    };
+    format!(
+        "    only in DuckDB ({}):\n{}    only on Snowflake ({}):\n{}",
+        only_duck.len(),
+        show(&only_duck),
+        only_snow.len(),
+        show(&only_snow)
+    )
+}
+
+/// Names of the models in a folder of the bundled project (`models/gold`), sorted.
+fn model_names(folder: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(folder),
+    )
+    .expect("models folder")
+    .filter_map(Result::ok)
+    .map(|e| e.path())
+    .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+    .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+    .collect();
+    names.sort();
+    names
+}
+
+/// Where the DuckDB and the Snowflake builds of the bundled project differ, as readable
+/// messages (none when they agree), and the number of rows of each gold table. Every silver
+/// table is compared row by row on its columns but bronze load times (`loaded_at`,
+/// `last_loaded_at`: another load on each side) and JSON payloads (the same documents, printed
+/// differently); every gold table is compared whole.
+fn differences(
+    project: &Path,
+    session: &mut dyn ghforge::adapters::Session,
+    test: &str,
+) -> (Vec<String>, Vec<(String, usize)>) {
+    let mut mismatches = Vec::new();
+    let mut gold_rows = Vec::new();
+    for (schema, names) in [
+        ("silver", model_names("silver")),
+        ("gold", model_names("gold")),
+    ] {
+        for name in names {
+            let columns: Vec<String> = common::query(
+                project,
+                &format!(
+                    "select column_name from information_schema.columns where table_schema = '{schema}' and table_name = '{name}' and column_name not like '%loaded_at' and data_type <> 'JSON' order by ordinal_position"
+                ),
+            )
+            .into_iter()
+            .map(|row| row[0].clone())
+            .collect();
+            assert!(!columns.is_empty(), "{schema}.{name} has no columns");
+            let list = columns.join(", ");
+            let (duck_columns, duck) =
+                duckdb_table(project, &format!("select {list} from {schema}.{name}"));
+            let (snow_columns, snow) = snowflake_table(
+                session,
+                &format!("select {list} from {}", relation(test, schema, &name)),
+            );
+            if schema == "gold" {
+                gold_rows.push((name.clone(), duck.len()));
+            }
+            if duck_columns != snow_columns {
+                mismatches.push(format!(
+                    "{schema}.{name}: columns differ\n    DuckDB:    {duck_columns:?}\n    Snowflake: {snow_columns:?}"
+                ));
+            } else if duck != snow {
+                mismatches.push(format!(
+                    "{schema}.{name}: {} rows on DuckDB, {} on Snowflake (columns: {})\n{}",
+                    duck.len(),
+                    snow.len(),
+                    duck_columns.join(" | "),
+                    row_diff(&duck, &snow)
+                ));
+            }
+        }
+    }
+    (mismatches, gold_rows)
+}
+
+/// `ghforge load` then `ghforge build` of the generated `hours` on a target of the bundled
+/// project: both succeed, every model builds and every data test passes.
+fn load_and_build(project: &Path, target: &str, hours: &str) {
+    let output = run(
+        project,
+        &[
+            "load", "--hours", hours, "--source", "archive", "--target", target,
+        ],
+    );
+    assert_ok(&output, project);
+    let output = run(project, &["build", "--target", target]);
+    assert_ok(&output, project);
+    // The bundled project's `target-path`.
+    let results = results_in(&project.join("ghforge-target"));
+    assert!(results.len() > 150, "{target}: {results:?}");
+    let bad: Vec<_> = results
+        .iter()
+        .filter(|(_, status, _)| status != "success" && status != "pass")
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{target}: {bad:?}\n{}",
+        common::transcript(&output, project)
+    );
+}
+
+#[test]
+fn the_gharchive_project_builds_on_snowflake_with_gold_equal_to_duckdb() {
+    let test = "gharchive_gold";
+    let dir = common::copy_bundled_project();
+    let project = dir.path();
+    // The embedded DuckDB file and the emulator, as two targets of one profile.
+    std::fs::write(
+        project.join("profiles.yml"),
+        format!(
+            "gharchive:\n  target: duck\n  outputs:\n    duck:\n      type: duckdb\n      path: ghforge.duckdb\n      schema: main\n      threads: 4\n    snow:\n      type: snowflake\n      account: ghforge-test\n      user: ghforge\n      password: \"{PASSWORD}\"\n      role: SYSADMIN\n      warehouse: WH\n      database: {}\n      schema: PUBLIC\n      threads: 4\n      query_tag: ghforge-tests\n      endpoint: http://127.0.0.1:{}\n",
+            database(test),
+            port()
+        ),
+    )
+    .expect("write profiles");
+    // Full payloads over three hours, GitHub's trimmed ones over two, with duplicated and
+    // malformed lines.
+    for (from, to) in [
+        ("2024-03-01T10", "2024-03-01T12"),
+        ("2025-10-08T00", "2025-10-08T01"),
+    ] {
+        let output = run(
+            project,
+            &[
+                "gen-archive",
+                "--from",
+                from,
+                "--to",
+                to,
+                "--out",
+                "archive",
+                "--events-per-hour",
+                "300",
+                "--faults",
+                "dupes,malformed",
+            ],
+        );
+        assert_ok(&output, project);
+    }
+    let mut session = session(&database(test));
+    // A first build of four hours, then the last hour and an incremental build, on each target.
+    for (stage, hours) in [
+        (
+            "first build",
+            "2024-03-01T10,2024-03-01T11,2024-03-01T12,2025-10-08T00",
+        ),
+        ("incremental build", "2025-10-08T01"),
+    ] {
+        for target in ["duck", "snow"] {
+            load_and_build(project, target, hours);
+        }
+        let (mismatches, gold_rows) = differences(project, session.as_mut(), test);
+        assert!(
+            mismatches.is_empty(),
+            "after the {stage}, the Snowflake and DuckDB builds differ:\n{}",
+            mismatches.join("\n")
+        );
+        assert_eq!(gold_rows.len(), 13, "{gold_rows:?}");
+        // The comparison compared something: gold tables have rows.
+        assert!(
+            gold_rows.iter().all(|(_, rows)| *rows > 0),
+            "{stage}: gold tables without rows: {gold_rows:?}"
+        );
+        eprintln!("{stage}: gold rows equal: {gold_rows:?}");
+    }
+    // Every event of the five hours once on both: 1,500 distinct events.
+    assert_eq!(
+        common::query(project, "select count(*) from silver.events"),
+        [["1500"]]
+    );
+    assert_eq!(
+        query(
+            &database(test),
+            &format!(
+                "select count(*) from {}",
+                relation(test, "silver", "events")
+            )
+        ),
+        [[json!(1500)]]
     );
 }

@@ -18,6 +18,10 @@ REAL values as floats rather than text, and returns DuckDB LIST / STRUCT / MAP r
 `array_construct`, `array_agg`, ...) as ARRAY / OBJECT instead of failing with
 `NotImplementedError: for column type INTEGER[]`.
 
+FLATTEN's INDEX (and PATH) of an array element is the element's position, as on Snowflake:
+fakesnow numbers the unnested elements with `row_number() OVER ()`, which follows no order, so a
+lateral FLATTEN over many rows (the commits of pushes) gave elements the positions of others.
+
 Run it through `scripts/snowflake-emulator.sh`, which creates the venv it needs. The server binds
 before it starts, then prints the port as the first line of stdout once it answers requests; all
 logging goes to stderr.
@@ -37,6 +41,7 @@ import logging
 import math
 import re
 import socket
+import string
 import sys
 import threading
 import uuid
@@ -46,6 +51,7 @@ from typing import Any, Callable
 import pyarrow as pa
 import uvicorn
 
+import fakesnow.macros as fakesnow_macros
 import fakesnow.server as fakesnow_server
 
 LOGIN_PATH = "/session/v1/login-request"
@@ -425,6 +431,38 @@ def _describe_as_rowtype(describe_results: list) -> list[dict[str, Any]]:
     return rowtype
 
 
+# fakesnow's `_fs_flatten` table macro (created in every database), with each element's index
+# taken from `list_transform`'s element index instead of `row_number() OVER ()`.
+FS_FLATTEN = string.Template(
+    """
+CREATE OR REPLACE MACRO ${catalog}._fs_flatten(input) AS TABLE
+    SELECT
+        -- SEQ: hash of input gives same value for all rows from same input, close enough to Snowflake's SEQ
+        hash(TO_JSON(input))::UBIGINT AS SEQ,
+        e.k AS KEY,
+        COALESCE(e.k, '[' || (e.i - 1) || ']') AS PATH,
+        CASE WHEN e.k IS NOT NULL THEN NULL ELSE (e.i - 1)::BIGINT END AS INDEX,
+        e.v AS VALUE,
+        TO_JSON(input) AS THIS
+    FROM (
+        SELECT UNNEST(
+            CASE WHEN json_type(TO_JSON(input)) = 'OBJECT'
+                 THEN list_transform(
+                    json_keys(TO_JSON(input)),
+                    lambda x, i: struct_pack(k := x, v := CAST(TO_JSON(input) -> x AS JSON), i := i)
+                 )
+                 ELSE list_transform(
+                    CAST(TO_JSON(input) AS JSON[]),
+                    lambda x, i: struct_pack(k := NULL::VARCHAR, v := x, i := i)
+                 )
+            END, recursive := true
+        )
+    ) AS e(k, v, i)
+    """
+)
+
+# creation_sql reads it from its module when a database is created.
+fakesnow_macros.FS_FLATTEN = FS_FLATTEN
 # query_request looks both up in its own module.
 fakesnow_server.from_binding = _from_binding
 fakesnow_server.describe_as_rowtype = _describe_as_rowtype
