@@ -78,28 +78,24 @@
     array_size(get_path({{ column }}, '{{ path }}'))
 {%- endmacro %}
 
-{#- A join clause (placed after a FROM item) giving one row per element of the JSON array at
-    `path`: `<alias>.value` is the element; `json_array_position(alias)` its 1-based position. -#}
-{% macro json_array_rows(column, path, alias) -%}
-    {{ return(adapter.dispatch('json_array_rows')(column, path, alias)) }}
+{#- One row per element of the JSON array at `path` in `column` of `relation`: the `columns`
+    kept from each row, the element as `value` and its 1-based `position`. DuckDB unnests in
+    the select list (a lateral join is several times slower there and holds every row's JSON
+    per element); Snowflake flattens laterally. -#}
+{% macro json_array_elements(relation, column, path, columns) -%}
+    {{ return(adapter.dispatch('json_array_elements')(relation, column, path, columns)) }}
 {%- endmacro %}
 
-{% macro duckdb__json_array_rows(column, path, alias) -%}
-    cross join unnest(json_extract({{ column }}, '$.{{ path }}[*]')) with ordinality as {{ alias }}(value, position)
+{% macro duckdb__json_array_elements(relation, column, path, columns) -%}
+    select {{ columns | join(', ') }}, unnest(elements) as value, generate_subscripts(elements, 1) as position
+    from (
+        select {{ columns | join(', ') }}, json_extract({{ column }}, '$.{{ path }}[*]') as elements
+        from {{ relation }}
+    ) as with_elements
 {%- endmacro %}
 
-{% macro snowflake__json_array_rows(column, path, alias) -%}
-    cross join lateral flatten(input => get_path({{ column }}, '{{ path }}')) as {{ alias }}
-{%- endmacro %}
-
-{% macro json_array_position(alias) -%}
-    {{ return(adapter.dispatch('json_array_position')(alias)) }}
-{%- endmacro %}
-
-{% macro duckdb__json_array_position(alias) -%}
-    {{ alias }}.position
-{%- endmacro %}
-
-{% macro snowflake__json_array_position(alias) -%}
-    ({{ alias }}.index + 1)
+{% macro snowflake__json_array_elements(relation, column, path, columns) -%}
+    select {% for c in columns %}r.{{ c }}, {% endfor %}f.value as value, f.index + 1 as position
+    from {{ relation }} as r,
+        lateral flatten(input => get_path(r.{{ column }}, '{{ path }}')) as f
 {%- endmacro %}
