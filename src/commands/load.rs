@@ -106,7 +106,6 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
         progress.suspend(|| print_hour(&console, report));
     };
     let options = Options {
-        jobs,
         force: args.force,
         retries: args.retries,
         backoff: Backoff {

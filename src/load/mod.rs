@@ -17,11 +17,9 @@ use crate::archive::hours::Hour;
 
 pub use source::{Backoff, FetchError, Fetched, Fetcher, Source};
 
-/// How hours are loaded.
+/// How hours are loaded (as many at once as there are sinks).
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// Hours loaded at once.
-    pub jobs: usize,
     /// Reload hours the ledger already has.
     pub force: bool,
     /// Further attempts after a transient failure.
