@@ -18,25 +18,7 @@ fn run(project: &Path, args: &[&str]) -> std::process::Output {
 
 /// `(name, status, failures)` of every result, by name.
 fn results(project: &Path) -> Vec<(String, String, Option<u64>)> {
-    let text =
-        std::fs::read_to_string(project.join("target/run_results.json")).expect("run results");
-    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
-    let mut rows: Vec<_> = json["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| {
-            let id = r["unique_id"].as_str().unwrap_or_default();
-            let name = id.split('.').nth(2).unwrap_or(id).to_owned();
-            (
-                name,
-                r["status"].as_str().unwrap_or_default().to_owned(),
-                r["failures"].as_u64(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    common::results_in(&project.join("target"))
 }
 
 fn project_with_models() -> tempfile::TempDir {

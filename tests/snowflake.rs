@@ -120,29 +120,7 @@ fn assert_ok(output: &std::process::Output, project: &Path) {
 
 /// `(name, status, failures)` of every result of the last command, sorted by name.
 fn results(project: &Path) -> Vec<(String, String, Option<u64>)> {
-    results_in(&project.join("target"))
-}
-
-/// `(name, status, failures)` of every result in `<target folder>/run_results.json`.
-fn results_in(target: &Path) -> Vec<(String, String, Option<u64>)> {
-    let text = std::fs::read_to_string(target.join("run_results.json")).expect("run results");
-    let json: Value = serde_json::from_str(&text).expect("json");
-    let mut rows: Vec<_> = json["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| {
-            let id = r["unique_id"].as_str().unwrap_or_default();
-            let name = id.split('.').nth(2).unwrap_or(id).to_owned();
-            (
-                name,
-                r["status"].as_str().unwrap_or_default().to_owned(),
-                r["failures"].as_u64(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    common::results_in(&project.join("target"))
 }
 
 /// A session on `database` through the library's adapter (password login).
@@ -959,7 +937,7 @@ fn load_and_build(project: &Path, target: &str, hours: &str) {
     let output = run(project, &["build", "--target", target]);
     assert_ok(&output, project);
     // The bundled project's `target-path`.
-    let results = results_in(&project.join("ghforge-target"));
+    let results = common::results_in(&project.join("ghforge-target"));
     assert!(results.len() > 150, "{target}: {results:?}");
     let bad: Vec<_> = results
         .iter()

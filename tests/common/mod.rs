@@ -178,3 +178,25 @@ pub fn line_count(path: &Path) -> usize {
         .filter(|l| !l.is_empty())
         .count()
 }
+
+/// `(name, status, failures)` of every result in `<target folder>/run_results.json`, sorted.
+pub fn results_in(target: &Path) -> Vec<(String, String, Option<u64>)> {
+    let text = std::fs::read_to_string(target.join("run_results.json")).expect("run results");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut rows: Vec<_> = json["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let id = r["unique_id"].as_str().unwrap_or_default();
+            let name = id.split('.').nth(2).unwrap_or(id).to_owned();
+            (
+                name,
+                r["status"].as_str().unwrap_or_default().to_owned(),
+                r["failures"].as_u64(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
