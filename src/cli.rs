@@ -93,9 +93,9 @@ pub enum Command {
     Build(RunArgs),
     /// Load GitHub Archive hours (from data.gharchive.org, a mirror folder or a bucket) into
     /// bronze (`bronze.events`, `bronze.quarantine`, `bronze.load_ledger`) in the target
-    /// DuckDB, or as objects with `--destination`: each hour lands whole or not at all, bad
-    /// lines go to quarantine, failed downloads are retried, loaded hours are skipped unless
-    /// `--force`.
+    /// warehouse (DuckDB or Snowflake), or as objects with `--destination`: each hour lands
+    /// whole or not at all, bad lines go to quarantine, failed downloads are retried, loaded
+    /// hours are skipped unless `--force`.
     Load(LoadArgs),
     /// Show the ghforge and warehouse versions, the project, profile and target in use, and
     /// test the connection.
@@ -120,7 +120,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub last: Option<String>,
     /// Where hour files come from: GH Archive or another HTTP(S) base URL (hour files are
-    /// `<base>/YYYY-MM-DD-H.json.gz`, hour unpadded), or a mirror folder (path or `file://`).
+    /// `<base>/YYYY-MM-DD-H.json.gz`, hour unpadded), a mirror folder (path or `file://`), or
+    /// `s3://bucket/prefix` (reached with the target's `s3:` settings).
     #[arg(long, env = "GHFORGE_SOURCE", default_value = crate::load::source::DEFAULT_SOURCE)]
     pub source: String,
     /// Land hours as objects instead of in the target database's bronze tables: a folder or
