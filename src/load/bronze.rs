@@ -96,26 +96,33 @@ pub fn land(
     connection: &Connection,
     hour: Hour,
     source: &str,
-    gzipped: &mut dyn Read,
+    gzipped: &mut (dyn Read + Send),
 ) -> Result<Landed, LandError> {
     let at = hour_literal(hour);
     connection.execute_batch("begin transaction")?;
-    // Delete only when there is something to delete: a transaction that deletes from a table
-    // keeps its appends to it in memory instead of writing them out as they come.
+    // Only an hour the ledger knows can have rows to replace (a first load skips the deletes).
     if ledger_status(connection, hour)?.is_some() {
         connection.execute_batch(&format!(
             "delete from bronze.events where hour = timestamp '{at}';
              delete from bronze.quarantine where hour = timestamp '{at}';"
         ))?;
     }
-    let mut body = HashingReader::new(gzipped);
-    let appended = {
-        let mut lines =
-            BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(&mut body));
-        append_hour(connection, hour, source, &mut lines)
-    };
+    // Reading, hashing and gunzip run on a thread of their own, a chunk ahead of the parsing
+    // and appending here: a lone hour keeps two cores busy.
+    let (appended, body) = std::thread::scope(|scope| {
+        let (chunks, received) = std::sync::mpsc::sync_channel(4);
+        let reader = scope.spawn(move || decompress(gzipped, &chunks));
+        let mut lines = BufReader::with_capacity(1 << 20, ChunkReader::new(received));
+        let appended = append_hour(connection, hour, source, &mut lines);
+        // Dropping the receiving end stops the reader if the appends ended early.
+        drop(lines);
+        let body = reader
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the decompressing thread panicked")));
+        (appended, body)
+    });
     let sealed = appended.and_then(|landed| {
-        let (bytes, checksum) = body.finish().map_err(LandError::Read)?;
+        let (bytes, checksum) = body.map_err(LandError::Read)?;
         connection.execute(
             "insert or replace into bronze.load_ledger values
                  (cast(? as timestamp), 'loaded', ?, ?, ?, ?, ?, now(), now(), null)",
@@ -128,6 +135,80 @@ pub fn land(
         let _ = connection.execute_batch("rollback");
     }
     sealed
+}
+
+/// Gunzip `gzipped` into chunks of about 1 MiB sent to `chunks` (a read error is sent too, so
+/// the appends stop on it); returns the size and SHA-256 of the compressed body.
+fn decompress(
+    gzipped: &mut (dyn Read + Send),
+    chunks: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+) -> std::io::Result<(u64, String)> {
+    let mut body = HashingReader::new(gzipped);
+    let mut decoder = flate2::read::MultiGzDecoder::new(&mut body);
+    loop {
+        let mut chunk = vec![0u8; 1 << 20];
+        let mut filled = 0;
+        while filled < chunk.len() {
+            match decoder.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    let kind = err.kind();
+                    let text = err.to_string();
+                    let _ = chunks.send(Err(err));
+                    return Err(std::io::Error::new(kind, text));
+                }
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        chunk.truncate(filled);
+        if chunks.send(Ok(chunk)).is_err() {
+            // The appends stopped; their error is the one reported.
+            return Err(std::io::Error::other("the load stopped"));
+        }
+    }
+    drop(decoder);
+    body.finish()
+}
+
+/// The receiving end of [`decompress`] as a reader.
+struct ChunkReader {
+    chunks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    position: usize,
+}
+
+impl ChunkReader {
+    fn new(chunks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>) -> Self {
+        Self {
+            chunks,
+            current: Vec::new(),
+            position: 0,
+        }
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.position == self.current.len() {
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.position = 0;
+                }
+                Ok(Err(err)) => return Err(err),
+                // The sender is gone: the whole body was read.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.position);
+        buf[..n].copy_from_slice(&self.current[self.position..self.position + n]);
+        self.position += n;
+        Ok(n)
+    }
 }
 
 /// Append every line of the hour (inside the caller's transaction).
@@ -239,7 +320,7 @@ impl super::Sink for BronzeSink {
         &mut self,
         hour: Hour,
         source: &str,
-        gzipped: &mut dyn Read,
+        gzipped: &mut (dyn Read + Send),
     ) -> Result<Landed, LandError> {
         land(&self.connection, hour, source, gzipped)
     }

@@ -71,7 +71,7 @@ pub trait Sink: Send {
         &mut self,
         hour: Hour,
         source: &str,
-        gzipped: &mut dyn std::io::Read,
+        gzipped: &mut (dyn std::io::Read + Send),
     ) -> Result<bronze::Landed, bronze::LandError>;
 }
 

@@ -143,7 +143,7 @@ impl Objects {
         ledger: &Connection,
         hour: Hour,
         source: &str,
-        gzipped: &mut dyn Read,
+        gzipped: &mut (dyn Read + Send),
     ) -> Result<Landed, LandError> {
         let scratch = tempfile::tempdir().map_err(LandError::Read)?;
         let (file, landed) = match self.format {
@@ -183,7 +183,7 @@ impl Objects {
         scratch: &Path,
         hour: Hour,
         source: &str,
-        gzipped: &mut dyn Read,
+        gzipped: &mut (dyn Read + Send),
     ) -> Result<(std::path::PathBuf, Landed), LandError> {
         let database = Connection::open(scratch.join("stage.duckdb"))?;
         database.execute_batch(bronze::SCHEMA_SQL)?;
@@ -210,7 +210,10 @@ impl Objects {
 }
 
 /// Spool the body as received into the scratch folder and check it: whole gzip, line count.
-fn raw(scratch: &Path, gzipped: &mut dyn Read) -> Result<(std::path::PathBuf, Landed), LandError> {
+fn raw(
+    scratch: &Path,
+    gzipped: &mut (dyn Read + Send),
+) -> Result<(std::path::PathBuf, Landed), LandError> {
     let file = scratch.join("hour.json.gz");
     let mut out = std::fs::File::create(&file).map_err(LandError::Read)?;
     std::io::copy(gzipped, &mut out).map_err(LandError::Read)?;
@@ -268,7 +271,7 @@ impl super::Sink for ObjectSink {
         &mut self,
         hour: Hour,
         source: &str,
-        gzipped: &mut dyn Read,
+        gzipped: &mut (dyn Read + Send),
     ) -> Result<Landed, LandError> {
         self.objects.land(&self.ledger, hour, source, gzipped)
     }

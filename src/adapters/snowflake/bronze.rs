@@ -331,7 +331,7 @@ impl crate::load::Sink for SnowflakeSink {
         &mut self,
         hour: Hour,
         source: &str,
-        gzipped: &mut dyn std::io::Read,
+        gzipped: &mut (dyn std::io::Read + Send),
     ) -> Result<Landed, LandError> {
         use std::io::BufRead;
         let mut compressed = Vec::new();
