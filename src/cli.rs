@@ -145,7 +145,8 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
     /// DuckDB's memory limit while loading (default: the profile's `memory_limit` setting, or
-    /// 512MB). It bounds the buffer pool; a 1 GB-uncompressed hour loads in about 1 GB RSS.
+    /// 512MB per job). It bounds the buffer pool: one 1 GB-uncompressed hour loads in about
+    /// 1 GB RSS; a smaller limit than the default slows concurrent hours down.
     #[arg(long)]
     pub memory_limit: Option<String>,
     /// Seconds to wait for the server before an attempt counts as timed out.

@@ -161,7 +161,7 @@ fn duckdb_sinks(
         .memory_limit
         .clone()
         .or_else(|| duck.settings.get("memory_limit").cloned())
-        .unwrap_or_else(|| "512MB".to_owned());
+        .unwrap_or_else(|| format!("{}MB", 512 * jobs));
     connection
         .execute_batch(&format!(
             "SET memory_limit = '{}'",

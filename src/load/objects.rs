@@ -186,6 +186,8 @@ impl Objects {
         gzipped: &mut (dyn Read + Send),
     ) -> Result<(std::path::PathBuf, Landed), LandError> {
         let database = Connection::open(scratch.join("stage.duckdb"))?;
+        // The scratch database spills to its folder rather than growing with the hour.
+        database.execute_batch("SET memory_limit = '512MB'")?;
         database.execute_batch(bronze::SCHEMA_SQL)?;
         let landed = bronze::land(&database, hour, source, gzipped)?;
         let events = scratch.join("events.parquet");
@@ -196,7 +198,12 @@ impl Objects {
             ))
         };
         copy("events", &events)?;
-        if landed.quarantined > 0 {
+        if landed.quarantined == 0 {
+            // A reload without rejects leaves no stale quarantine object behind.
+            self.storage
+                .delete(&[quarantine_key(hour)])
+                .map_err(|err| LandError::Store(err.0))?;
+        } else {
             let rejects = scratch.join("quarantine.parquet");
             copy("quarantine", &rejects)?;
             let checksum =
