@@ -26,21 +26,12 @@ fn setup() -> (tempfile::TempDir, ArchiveServer) {
             "name: http_test\nversion: \"1.0\"\nprofile: http_test\n",
         )],
     );
-    let generated = common::ghforge(dir.path())
-        .args([
-            "gen-archive",
-            "--from",
-            "2024-06-01T00",
-            "--to",
-            "2024-06-01T02",
-            "--out",
-            "archive",
-            "--events-per-hour",
-            "200",
-        ])
-        .output()
-        .expect("runs");
-    assert!(generated.status.success());
+    common::gen_archive(
+        dir.path(),
+        "2024-06-01T00",
+        "2024-06-01T02",
+        &["--events-per-hour", "200"],
+    );
     let server = ArchiveServer::start(&dir.path().join("archive"));
     (dir, server)
 }

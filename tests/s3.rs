@@ -42,7 +42,7 @@ fn ghforge(project: &Path, args: &[&str]) -> (Option<i32>, String) {
 }
 
 fn generate(project: &Path, from: &str, to: &str, faults: &str) {
-    generate_with(
+    common::gen_archive(
         project,
         from,
         to,
@@ -51,27 +51,7 @@ fn generate(project: &Path, from: &str, to: &str, faults: &str) {
 }
 
 fn generate_sized(project: &Path, from: &str, to: &str, events: &str) {
-    generate_with(project, from, to, &["--events-per-hour", events]);
-}
-
-fn generate_with(project: &Path, from: &str, to: &str, extra: &[&str]) {
-    let (code, transcript) = ghforge(
-        project,
-        &[
-            "gen-archive",
-            "--from",
-            from,
-            "--to",
-            to,
-            "--out",
-            "archive",
-        ]
-        .iter()
-        .chain(extra)
-        .copied()
-        .collect::<Vec<_>>(),
-    );
-    assert_eq!(code, Some(0), "{transcript}");
+    common::gen_archive(project, from, to, &["--events-per-hour", events]);
 }
 
 fn store(server: &S3Server, url: &str) -> Box<dyn Storage> {

@@ -971,23 +971,12 @@ fn the_gharchive_project_builds_on_snowflake_with_gold_equal_to_duckdb() {
         ("2024-03-01T10", "2024-03-01T12"),
         ("2025-10-08T00", "2025-10-08T01"),
     ] {
-        let output = run(
+        common::gen_archive(
             project,
-            &[
-                "gen-archive",
-                "--from",
-                from,
-                "--to",
-                to,
-                "--out",
-                "archive",
-                "--events-per-hour",
-                "300",
-                "--faults",
-                "dupes,malformed",
-            ],
+            from,
+            to,
+            &["--events-per-hour", "300", "--faults", "dupes,malformed"],
         );
-        assert_ok(&output, project);
     }
     let mut session = session(&database(test));
     // A first build of four hours, then the last hour and an incremental build, on each target.

@@ -200,3 +200,22 @@ pub fn results_in(target: &Path) -> Vec<(String, String, Option<u64>)> {
     rows.sort();
     rows
 }
+
+/// `ghforge gen-archive --from <from> --to <to> --out archive <extra>` in `project`, which must
+/// succeed: realistic hour files under `<project>/archive`.
+pub fn gen_archive(project: &Path, from: &str, to: &str, extra: &[&str]) {
+    let output = ghforge(project)
+        .args([
+            "gen-archive",
+            "--from",
+            from,
+            "--to",
+            to,
+            "--out",
+            "archive",
+        ])
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", transcript(&output, project));
+}
