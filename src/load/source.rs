@@ -1,9 +1,8 @@
 //! Where hour files come from: GH Archive over HTTP(S), or a mirror in a folder or an S3 bucket
-//! (through [`Storage`]). A fetch gives
-//! the hour's gzipped body (a file is streamed; a download is held whole, ~100 MB for a busy
-//! hour, so it can be checked complete before it lands), tells a missing hour (404) apart, and
-//! sorts errors into the ones worth retrying (5xx, 429, timeouts, resets, short bodies) and the
-//! ones that are not.
+//! (through [`Storage`]). A fetch gives the hour's gzipped body (a file is streamed; a download
+//! is held whole, ~100 MB for a busy hour, so it can be checked complete before it lands),
+//! tells a missing hour (404) apart, and sorts errors into the ones worth retrying (5xx, 429,
+//! timeouts, resets, short bodies) and the ones that are not.
 
 use std::io::Read;
 use std::path::Path;
