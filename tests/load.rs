@@ -103,23 +103,12 @@ fn good_lines_land_and_bad_lines_are_quarantined_line_by_line() {
 #[test]
 fn loaded_hours_are_skipped_missing_ones_recorded_and_force_reloads_exactly_once() {
     let dir = project();
-    let output = ghforge(
+    common::gen_archive(
         dir.path(),
-        &[
-            "gen-archive",
-            "--from",
-            "2024-02-01T00",
-            "--to",
-            "2024-02-01T01",
-            "--out",
-            "archive",
-            "--events-per-hour",
-            "200",
-            "--faults",
-            "dupes",
-        ],
+        "2024-02-01T00",
+        "2024-02-01T01",
+        &["--events-per-hour", "200", "--faults", "dupes"],
     );
-    assert!(output.status.success());
     let output = ghforge(
         dir.path(),
         &[
@@ -198,23 +187,11 @@ fn loaded_hours_are_skipped_missing_ones_recorded_and_force_reloads_exactly_once
 #[test]
 fn a_damaged_hour_fails_alone_and_exits_1() {
     let dir = project();
-    assert!(
-        ghforge(
-            dir.path(),
-            &[
-                "gen-archive",
-                "--from",
-                "2024-02-01T00",
-                "--to",
-                "2024-02-01T01",
-                "--out",
-                "archive",
-                "--events-per-hour",
-                "300"
-            ]
-        )
-        .status
-        .success()
+    common::gen_archive(
+        dir.path(),
+        "2024-02-01T00",
+        "2024-02-01T01",
+        &["--events-per-hour", "300"],
     );
     let damaged = dir.path().join("archive/2024-02-01-1.json.gz");
     let bytes = std::fs::read(&damaged).expect("read");
@@ -280,23 +257,12 @@ fn the_timeline_format_is_refused() {
 #[test]
 fn a_load_killed_mid_way_completes_on_rerun_with_every_line_exactly_once() {
     let dir = project();
-    let generated = ghforge(
+    common::gen_archive(
         dir.path(),
-        &[
-            "gen-archive",
-            "--from",
-            "2024-07-01T00",
-            "--to",
-            "2024-07-01T03",
-            "--out",
-            "archive",
-            "--events-per-hour",
-            "15000",
-            "--faults",
-            "dupes",
-        ],
+        "2024-07-01T00",
+        "2024-07-01T03",
+        &["--events-per-hour", "15000", "--faults", "dupes"],
     );
-    assert!(generated.status.success());
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ghforge"))
         .current_dir(dir.path())
         .args([
