@@ -195,6 +195,14 @@ pub struct RunArgs {
     /// `run` only: do not test the built models afterwards.
     #[arg(long)]
     pub no_tests: bool,
+    /// Print the plan of each selected node (the statements it would send, in order, with
+    /// their transactions) without writing to the warehouse; the DuckDB file is not created or
+    /// changed. Plans are also written to `<target-path>/run/`.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the data tests' results as JUnit XML to PATH (GitLab, Jenkins test reports).
+    #[arg(long, value_name = "PATH")]
+    pub junit_xml: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -212,7 +212,13 @@ pub fn compile(
 
 /// Where a node's compiled SQL goes, relative to the target path.
 pub fn compiled_path(project: &Project, node: &Node) -> PathBuf {
-    let base = PathBuf::from("compiled").join(project.name());
+    artifact_path(project, node, "compiled")
+}
+
+/// Where a node's file goes under `<target-path>/<folder>/`, as dbt lays out `compiled/` and
+/// `run/`.
+fn artifact_path(project: &Project, node: &Node, folder: &str) -> PathBuf {
+    let base = PathBuf::from(folder).join(project.name());
     match &node.kind {
         NodeKind::Test {
             metadata: Some(_), ..
@@ -236,12 +242,36 @@ pub fn write_compiled(
             )
         })
         .collect();
+    write_files(&files)
+}
+
+/// Write each node's plan under `<target-path>/run/`, where dbt keeps the SQL a run executes.
+pub fn write_plans(
+    project: &Project,
+    target_dir: &std::path::Path,
+    plans: &BTreeMap<NodeId, &crate::plan::Plan>,
+) -> Result<(), Diagnostic> {
+    let texts: Vec<(PathBuf, String)> = plans
+        .iter()
+        .map(|(id, plan)| {
+            let path = artifact_path(project, &project.nodes[id], "run");
+            (target_dir.join(path), plan.to_string())
+        })
+        .collect();
+    let files: Vec<(PathBuf, &str)> = texts
+        .iter()
+        .map(|(path, text)| (path.clone(), text.as_str()))
+        .collect();
+    write_files(&files)
+}
+
+fn write_files(files: &[(PathBuf, &str)]) -> Result<(), Diagnostic> {
     let folders: BTreeSet<&std::path::Path> =
         files.iter().filter_map(|(path, _)| path.parent()).collect();
     for folder in folders {
         std::fs::create_dir_all(folder).map_err(|err| io_error(folder, "create", &err))?;
     }
-    crate::parallel::map(&files, |(path, sql)| write_if_changed(path, sql.as_bytes()))
+    crate::parallel::map(files, |(path, sql)| write_if_changed(path, sql.as_bytes()))
         .into_iter()
         .collect()
 }

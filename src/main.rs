@@ -21,9 +21,23 @@ fn main() -> ExitCode {
     if let Command::GenArchive(args) = &cli.command {
         return finish(commands::gen_archive::run(&cli.global, args));
     }
+    let console = ghforge::console::Console {
+        format: cli.global.log_format,
+        color: false,
+    };
+    ghforge::logging::init(std::env::var("GHFORGE_LOG").ok().as_deref(), console);
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let result = Settings::resolve(&cli.global, process_env(), home)
         .map_err(Error::from)
+        .inspect(|settings| {
+            let file = &settings.load.file;
+            if let Err(err) = ghforge::logging::open(&file.root.join(&file.target_path)) {
+                eprintln!(
+                    "warning: cannot write the debug log under `{}`: {err}",
+                    file.target_path
+                );
+            }
+        })
         .and_then(|settings| match &cli.command {
             Command::Compile(args) => commands::compile::run(settings, args),
             Command::Ls(args) => commands::ls::run(settings, args),

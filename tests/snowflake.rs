@@ -1004,6 +1004,39 @@ fn the_gharchive_project_builds_on_snowflake_with_gold_equal_to_duckdb() {
         );
         eprintln!("{stage}: gold rows equal: {gold_rows:?}");
     }
+    // Every Snowflake plan of the shipped project, incremental ones included now that the
+    // tables exist, is Snowflake SQL: nothing DuckDB-only reaches the warehouse.
+    let output = run(project, &["build", "--dry-run", "--target", "snow"]);
+    assert_ok(&output, project);
+    let plans = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        plans.contains("-- merge\n") || plans.contains("-- insert\n"),
+        "{plans}"
+    );
+    for duckdb_only in [
+        "temp.main",
+        "\"temp\".\"main\"",
+        "create temp table",
+        "create or replace temp table",
+        "read_csv(",
+        "read_parquet(",
+        "(format parquet",
+        "struct_pack(",
+        "json_extract_string(",
+    ] {
+        assert!(
+            !plans.contains(duckdb_only),
+            "a Snowflake plan holds DuckDB-only `{duckdb_only}`:\n{plans}"
+        );
+    }
+    for line in plans.lines().filter(|l| l.contains(" rename to ")) {
+        let new_name = line.rsplit(" rename to ").next().unwrap_or_default();
+        assert_eq!(
+            new_name.matches("\".\"").count(),
+            2,
+            "an unqualified rename would move the table on Snowflake: {line}"
+        );
+    }
     // Every event of the five hours once on both: 1,500 distinct events.
     assert_eq!(
         common::query(project, "select count(*) from silver.events"),

@@ -29,10 +29,11 @@ impl DuckDbAdapter {
         target: &DuckDbTarget,
         s3: Option<&S3Config>,
         lock_wait: Duration,
+        access: Access,
     ) -> Result<Self, AdapterError> {
         let started = Instant::now();
         let connection = loop {
-            match open_once(&target.path) {
+            match open_once(&target.path, access) {
                 Ok(connection) => break connection,
                 Err(err) if is_lock_error(&err) && started.elapsed() < lock_wait => {
                     std::thread::sleep(Duration::from_millis(100));
@@ -124,9 +125,22 @@ fn s3_secret_sql(s3: &S3Config) -> String {
     )
 }
 
-fn open_once(path: &Path) -> duckdb::Result<duckdb::Connection> {
-    if path.as_os_str() == ":memory:" {
+/// Whether a run may write to the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadWrite,
+    /// Never create or change the file (`--dry-run`): an absent file is an empty in-memory
+    /// database, an existing one is opened read-only.
+    ReadOnly,
+}
+
+fn open_once(path: &Path, access: Access) -> duckdb::Result<duckdb::Connection> {
+    if path.as_os_str() == ":memory:" || (access == Access::ReadOnly && !path.exists()) {
         return duckdb::Connection::open_in_memory();
+    }
+    if access == Access::ReadOnly {
+        let config = duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?;
+        return duckdb::Connection::open_with_flags(path, config);
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(parent);
@@ -168,7 +182,7 @@ impl Adapter for DuckDbAdapter {
         let connection = root
             .try_clone()
             .map_err(|err| AdapterError::new(format!("cannot open a connection: {err}")))?;
-        Ok(Box::new(DuckDbSession { connection }))
+        Ok(super::logged(Box::new(DuckDbSession { connection })))
     }
 }
 
@@ -189,10 +203,6 @@ fn literal(text: &str) -> String {
 }
 
 impl Session for DuckDbSession {
-    fn dialect(&self) -> super::Dialect {
-        super::Dialect::DuckDb
-    }
-
     fn execute(&mut self, sql: &str) -> Result<Response, AdapterError> {
         // A single statement reports its changed rows; a batch does not.
         let mut statement = match self.connection.prepare(sql) {
@@ -280,6 +290,25 @@ impl Session for DuckDbSession {
                     .and_then(|v| v.as_str())
                     .unwrap_or_default()
                     .to_owned(),
+            })
+            .collect())
+    }
+
+    fn query_columns(&mut self, select_sql: &str) -> Result<Vec<Column>, AdapterError> {
+        let sql = format!(
+            "describe select * from (\n{}\n) as ghforge_query",
+            crate::plan::body(select_sql)
+        );
+        Ok(self
+            .query(&sql)?
+            .rows
+            .into_iter()
+            .map(|row| {
+                let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default();
+                Column {
+                    name: text(0).to_owned(),
+                    data_type: text(1).to_owned(),
+                }
             })
             .collect())
     }

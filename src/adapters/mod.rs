@@ -76,18 +76,8 @@ impl fmt::Display for AdapterError {
 
 impl std::error::Error for AdapterError {}
 
-/// The SQL dialect of a warehouse, for the few plans whose statements differ (seeds: DuckDB
-/// reads the CSV file itself, Snowflake gets the rows as literals).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    DuckDb,
-    Snowflake,
-}
-
 /// A warehouse connection of one worker thread.
 pub trait Session: Send {
-    /// The dialect the session speaks.
-    fn dialect(&self) -> Dialect;
     /// Run one statement (or several separated by `;`).
     fn execute(&mut self, sql: &str) -> Result<Response, AdapterError>;
     /// Run a query and return its rows.
@@ -96,6 +86,8 @@ pub trait Session: Send {
     fn relation_type(&mut self, relation: &Relation) -> Result<Option<RelationType>, AdapterError>;
     /// The columns of an existing relation, in order.
     fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, AdapterError>;
+    /// The columns `select_sql` returns, with their types, without running it to completion.
+    fn query_columns(&mut self, select_sql: &str) -> Result<Vec<Column>, AdapterError>;
     fn begin(&mut self) -> Result<(), AdapterError>;
     fn commit(&mut self) -> Result<(), AdapterError>;
     fn rollback(&mut self) -> Result<(), AdapterError>;
@@ -105,10 +97,89 @@ pub trait Session: Send {
 pub trait Adapter: Send + Sync {
     /// `duckdb`, `snowflake`: `target.type` and the dispatch prefix.
     fn type_name(&self) -> &'static str;
-    /// Quote an identifier for this warehouse.
-    fn quote(&self, identifier: &str) -> String {
-        format!("\"{}\"", identifier.replace('"', "\"\""))
-    }
     /// A new session for one worker thread.
     fn session(&self) -> Result<Box<dyn Session>, AdapterError>;
+}
+
+/// `session`, writing each statement it runs to the debug log (`tracing` target `ghforge::sql`):
+/// the text, how long it took, the rows it changed or returned, or its error.
+pub fn logged(session: Box<dyn Session>) -> Box<dyn Session> {
+    Box::new(Logged(session))
+}
+
+struct Logged(Box<dyn Session>);
+
+fn log_statement<T>(
+    sql: &str,
+    started: std::time::Instant,
+    result: &Result<T, AdapterError>,
+    rows: impl Fn(&T) -> Option<u64>,
+) {
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(value) => tracing::debug!(
+            target: "ghforge::sql",
+            elapsed_ms = format_args!("{elapsed_ms:.1}"),
+            rows = rows(value),
+            "{sql}"
+        ),
+        Err(err) => tracing::debug!(
+            target: "ghforge::sql",
+            elapsed_ms = format_args!("{elapsed_ms:.1}"),
+            error = %err.message,
+            "{sql}"
+        ),
+    }
+}
+
+impl Session for Logged {
+    fn execute(&mut self, sql: &str) -> Result<Response, AdapterError> {
+        let started = std::time::Instant::now();
+        let result = self.0.execute(sql);
+        log_statement(sql, started, &result, |r| r.rows_affected);
+        result
+    }
+
+    fn query(&mut self, sql: &str) -> Result<QueryTable, AdapterError> {
+        let started = std::time::Instant::now();
+        let result = self.0.query(sql);
+        log_statement(sql, started, &result, |t| u64::try_from(t.rows.len()).ok());
+        result
+    }
+
+    fn relation_type(&mut self, relation: &Relation) -> Result<Option<RelationType>, AdapterError> {
+        tracing::debug!(target: "ghforge::sql", relation = %relation.quoted(), "introspect relation type");
+        self.0.relation_type(relation)
+    }
+
+    fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, AdapterError> {
+        tracing::debug!(target: "ghforge::sql", relation = %relation.quoted(), "introspect columns");
+        self.0.columns(relation)
+    }
+
+    fn query_columns(&mut self, select_sql: &str) -> Result<Vec<Column>, AdapterError> {
+        tracing::debug!(target: "ghforge::sql", "introspect the query's columns");
+        self.0.query_columns(select_sql)
+    }
+
+    fn begin(&mut self) -> Result<(), AdapterError> {
+        let started = std::time::Instant::now();
+        let result = self.0.begin();
+        log_statement("begin", started, &result, |()| None);
+        result
+    }
+
+    fn commit(&mut self) -> Result<(), AdapterError> {
+        let started = std::time::Instant::now();
+        let result = self.0.commit();
+        log_statement("commit", started, &result, |()| None);
+        result
+    }
+
+    fn rollback(&mut self) -> Result<(), AdapterError> {
+        let started = std::time::Instant::now();
+        let result = self.0.rollback();
+        log_statement("rollback", started, &result, |()| None);
+        result
+    }
 }

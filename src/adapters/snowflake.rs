@@ -8,10 +8,9 @@
 //! accepts it and emulators need at least one parameter. `endpoint` replaces
 //! `https://<account>.snowflakecomputing.com` (private links, a local emulator).
 //!
-//! Quirks kept here rather than in the plans: a batch is split into single statements; an
-//! unqualified `rename to` is qualified (see [`statements::qualify_rename`]); the incremental
-//! staging table (a session temporary table, `temp.main.<name>` in the plans) is described from
-//! a zero-row select, since temporary tables are not in every `information_schema`. Views are
+//! Plans arrive in Snowflake SQL (`crate::plan::dialect::Snowflake`) and are sent as written;
+//! the only protocol need kept here is splitting a batch into single statements (the SQL API
+//! runs one per request). A query's columns are described from a zero-row select. Views are
 //! looked up in `information_schema.views` as well as `tables`.
 //!
 //! Secrets: passwords, passphrases and key text only go into the connector's login; errors name
@@ -196,7 +195,6 @@ impl SnowflakeAdapter {
         Ok(SnowflakeSession {
             runtime: self.runtime.clone(),
             session,
-            in_transaction: false,
         })
     }
 }
@@ -207,7 +205,7 @@ impl Adapter for SnowflakeAdapter {
     }
 
     fn session(&self) -> Result<Box<dyn Session>, AdapterError> {
-        Ok(Box::new(self.snowflake_session()?))
+        Ok(super::logged(Box::new(self.snowflake_session()?)))
     }
 }
 
@@ -215,8 +213,6 @@ impl Adapter for SnowflakeAdapter {
 pub struct SnowflakeSession {
     runtime: Arc<tokio::runtime::Runtime>,
     session: snowflake_connector_rs::Session,
-    /// Whether `begin` opened a transaction that is still open.
-    in_transaction: bool,
 }
 
 /// A statement's result: column names and their types, and the rows as the connector typed them.
@@ -298,35 +294,14 @@ fn information_schema(relation: &Relation) -> String {
     }
 }
 
-/// Whether `relation` is the session temporary table an incremental run stages rows in.
-fn is_session_temporary(relation: &Relation) -> bool {
-    relation.database == "temp" && relation.schema == "main"
-}
-
 impl Session for SnowflakeSession {
-    fn dialect(&self) -> super::Dialect {
-        super::Dialect::Snowflake
-    }
-
     fn execute(&mut self, sql: &str) -> Result<Response, AdapterError> {
         let mut response = Response {
             rows_affected: None,
             message: "OK".to_owned(),
         };
         for statement in statements::split(sql) {
-            let statement =
-                statements::qualify_rename(statement).unwrap_or_else(|| statement.to_owned());
-            // Snowflake commits the open transaction before a DDL statement and runs the rest
-            // in autocommit; said explicitly (emulators reject DDL inside a transaction), and
-            // with a new transaction after it so the DML that follows stays together.
-            let alone = self.in_transaction && statements::runs_alone(&statement);
-            if alone {
-                self.fetch("commit")?;
-            }
-            let fetched = self.fetch(&statement)?;
-            if alone {
-                self.fetch("begin")?;
-            }
+            let fetched = self.fetch(statement)?;
             response = Response {
                 rows_affected: rows_affected(&fetched),
                 message: status_message(&fetched).unwrap_or_else(|| "OK".to_owned()),
@@ -372,22 +347,24 @@ impl Session for SnowflakeSession {
         })
     }
 
+    /// From a zero-row select: the result's column types are the query's.
+    fn query_columns(&mut self, select_sql: &str) -> Result<Vec<Column>, AdapterError> {
+        let sql = format!(
+            "select * from (\n{}\n) limit 0",
+            crate::plan::body(select_sql)
+        );
+        let fetched = self.fetch(&sql)?;
+        Ok(fetched
+            .columns
+            .into_iter()
+            .map(|(name, ty)| Column {
+                name,
+                data_type: sql_type(&ty),
+            })
+            .collect())
+    }
+
     fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, AdapterError> {
-        if is_session_temporary(relation) {
-            let sql = format!(
-                "select * from {} limit 0",
-                crate::materialize::quote(&relation.identifier)
-            );
-            let fetched = self.fetch(&sql)?;
-            return Ok(fetched
-                .columns
-                .into_iter()
-                .map(|(name, ty)| Column {
-                    name,
-                    data_type: sql_type(&ty),
-                })
-                .collect());
-        }
         let sql = format!(
             "select column_name, data_type, numeric_precision, numeric_scale from {}.columns where table_schema = {} and table_name = {} order by ordinal_position",
             information_schema(relation),
@@ -417,17 +394,14 @@ impl Session for SnowflakeSession {
 
     fn begin(&mut self) -> Result<(), AdapterError> {
         self.fetch("begin")?;
-        self.in_transaction = true;
         Ok(())
     }
 
     fn commit(&mut self) -> Result<(), AdapterError> {
-        self.in_transaction = false;
         self.fetch("commit").map(drop)
     }
 
     fn rollback(&mut self) -> Result<(), AdapterError> {
-        self.in_transaction = false;
         self.fetch("rollback").map(drop)
     }
 }

@@ -153,7 +153,8 @@ fn duckdb_sinks(
     jobs: usize,
 ) -> Result<Vec<Box<dyn Sink>>> {
     let target = &settings.load.target;
-    let adapter = super::run::open_duckdb(target, duck)?;
+    let adapter =
+        super::run::open_duckdb(target, duck, crate::adapters::duckdb::Access::ReadWrite)?;
     let connection = adapter.connection().map_err(|err| execution(err.message))?;
     // DuckDB's default limit is 80% of RAM, and a loading transaction keeps what it appended
     // in the buffer pool up to that limit: bound it, so memory stays flat whatever the hour.

@@ -3,6 +3,7 @@
 pub mod compile;
 pub mod debug;
 pub mod gen_archive;
+pub mod junit;
 pub mod load;
 pub mod ls;
 pub mod run;

@@ -9,16 +9,19 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::adapters::duckdb::{DuckDbAdapter, LOCK_WAIT};
+use crate::adapters::duckdb::{Access, DuckDbAdapter, LOCK_WAIT};
 use crate::adapters::snowflake::SnowflakeAdapter;
 use crate::adapters::{Adapter, AdapterErrorKind};
 use crate::artifacts::{manifest, run_results};
 use crate::cli::RunArgs;
-use crate::compile::{CompiledNode, write_compiled};
+use crate::compile::{CompiledNode, write_compiled, write_plans};
 use crate::console::Console;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
-use crate::execute::{NodeResult, NodeStatus, RunOptions, run_nodes, run_project_hooks};
+use crate::execute::{
+    NodeResult, NodeStatus, RunOptions, describe, plan_nodes, run_nodes, run_project_hooks,
+};
 use crate::graph::Dag;
+use crate::plan::Plan;
 use crate::project::Project;
 use crate::project::config::Materialization;
 use crate::project::nodes::{NodeId, ResourceType};
@@ -26,6 +29,7 @@ use crate::project::profiles::Warehouse;
 use crate::settings::Settings;
 
 use super::compile::invocation;
+use super::junit;
 use super::{found_summary, load_and_select};
 
 /// Which command is running.
@@ -71,7 +75,13 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         .filter(|id| project.nodes[*id].config.materialized != Materialization::Ephemeral)
         .cloned()
         .collect();
-    let adapter = open_adapter(&project.target)?;
+    check_capabilities(project, &nodes)?;
+    let access = if args.dry_run {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let adapter = open_adapter(&project.target, access)?;
     let threads = args.threads.unwrap_or(project.target.threads).max(1);
     console.info(
         "concurrency",
@@ -93,6 +103,9 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         fail_fast: args.fail_fast,
         tests_gate_children: kind == Kind::Build,
     };
+    if args.dry_run {
+        return dry_run(&loaded, &nodes, adapter.as_ref(), options);
+    }
     let hook_failure = |stage: &str, message: String| {
         Error::Execution(
             Diagnostic::new(
@@ -150,6 +163,14 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         })
         .collect();
     write_compiled(project, &target_dir, &compiled)?;
+    let plans: BTreeMap<NodeId, &Plan> = results
+        .iter()
+        .filter_map(|r| r.plan.as_ref().map(|plan| (r.unique_id.clone(), plan)))
+        .collect();
+    write_plans(project, &target_dir, &plans)?;
+    if let Some(path) = &args.junit_xml {
+        junit::write(path, project, &results)?;
+    }
     let manifest = manifest::build(project, dag, &compiled, &invocation);
     manifest::write(&target_dir, &manifest)?;
     drop(manifest);
@@ -158,6 +179,78 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         Some(failure) => Err(failure),
         None => Ok(i32::from(failed)),
     }
+}
+
+/// A node whose materialization the target's warehouse cannot build is a project error before
+/// anything runs (exit 2), naming the node's file.
+fn check_capabilities(project: &Project, nodes: &BTreeSet<NodeId>) -> Result<()> {
+    let dialect = crate::plan::dialect::of(project.target.warehouse.type_name());
+    for id in nodes {
+        let node = &project.nodes[id];
+        if let Err(err) = crate::materialize::check_capabilities(&node.config, dialect) {
+            return Err(Error::Project(
+                Diagnostic::new(
+                    DiagnosticKind::Config,
+                    format!("`{}`: {err}", node.name),
+                )
+                .in_file(project.file.root.join(&node.original_file_path))
+                .hint(format!(
+                    "choose another materialization for `{}` on target `{}`, or exclude it (`--exclude {}`)",
+                    node.name, project.target.name, node.name
+                )),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--dry-run`: print each node's plan in DAG order and write it under `<target-path>/run/`;
+/// nothing is written to the warehouse. Exit 1 when a node cannot be planned.
+fn dry_run(
+    loaded: &super::Loaded,
+    nodes: &BTreeSet<NodeId>,
+    adapter: &dyn Adapter,
+    options: RunOptions,
+) -> Result<i32> {
+    let project = &loaded.project;
+    let console = &loaded.console;
+    let planned = plan_nodes(project, &loaded.dag, nodes, adapter, options)
+        .map_err(|message| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, message)))?;
+    let total = planned.len();
+    let mut failed = 0;
+    let mut plans = BTreeMap::new();
+    for (index, (id, plan)) in planned.iter().enumerate() {
+        let node = &project.nodes[id];
+        let heading = format!("{} of {total} PLAN {}", index + 1, describe(node));
+        match plan {
+            Ok(plan) => {
+                console.info(
+                    "plan",
+                    &format!("{heading}\n{}", plan.to_string().trim_end()),
+                    json!({"unique_id": id, "plan": plan.to_string()}),
+                );
+                plans.insert(id.clone(), plan);
+            }
+            Err(message) => {
+                failed += 1;
+                console.info(
+                    "plan_error",
+                    &format!("{heading}\n  cannot plan: {message}"),
+                    json!({"unique_id": id, "error": message}),
+                );
+            }
+        }
+    }
+    write_plans(project, &loaded.target_dir(), &plans)?;
+    console.info(
+        "summary",
+        &format!(
+            "Dry run: {} planned, {failed} could not be planned; nothing was written to the warehouse.",
+            total - failed
+        ),
+        json!({"planned": total - failed, "failed": failed}),
+    );
+    Ok(i32::from(failed > 0))
 }
 
 /// Tests whose parents all exist after this run: at least one built now, none failed or
@@ -307,8 +400,9 @@ fn indent(text: &str) -> String {
 pub fn open_duckdb(
     target: &crate::project::profiles::Target,
     duck: &crate::project::profiles::DuckDbTarget,
+    access: Access,
 ) -> Result<DuckDbAdapter> {
-    DuckDbAdapter::open(duck, target.s3.as_ref(), LOCK_WAIT).map_err(|err| {
+    DuckDbAdapter::open(duck, target.s3.as_ref(), LOCK_WAIT, access).map_err(|err| {
         let hint = match err.kind {
             AdapterErrorKind::Locked => {
                 "wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere"
@@ -321,10 +415,13 @@ pub fn open_duckdb(
     })
 }
 
-pub fn open_adapter(target: &crate::project::profiles::Target) -> Result<Box<dyn Adapter>> {
+pub fn open_adapter(
+    target: &crate::project::profiles::Target,
+    access: Access,
+) -> Result<Box<dyn Adapter>> {
     match &target.warehouse {
         Warehouse::DuckDb(duck) => {
-            open_duckdb(target, duck).map(|a| Box::new(a) as Box<dyn Adapter>)
+            open_duckdb(target, duck, access).map(|a| Box::new(a) as Box<dyn Adapter>)
         }
         Warehouse::Snowflake(snowflake) => SnowflakeAdapter::open(target, snowflake)
             .map(|a| Box::new(a) as Box<dyn Adapter>)

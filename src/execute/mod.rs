@@ -15,7 +15,7 @@ use crate::graph::Dag;
 use crate::project::Project;
 use crate::project::nodes::NodeId;
 
-pub use node::describe;
+pub use node::{NodeContext, describe};
 
 /// How a node ended, with dbt's status words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,8 @@ pub struct NodeResult {
     pub failures: Option<u64>,
     pub adapter_message: Option<String>,
     pub compiled_code: Option<String>,
+    /// The plan the node ran (or was about to run when it failed).
+    pub plan: Option<crate::plan::Plan>,
     pub thread: usize,
 }
 
@@ -212,6 +214,12 @@ pub fn run_nodes(
     let total = order.len();
     let compiler = Compiler::new(project, dag);
     let prepared = compiler.prepare_ephemerals(nodes);
+    let context = NodeContext {
+        project,
+        compiler: &compiler,
+        dialect: crate::plan::dialect::of(adapter.type_name()),
+        options,
+    };
     let mut schedule = Schedule {
         waiting: BTreeMap::new(),
         ready: BTreeSet::new(),
@@ -254,13 +262,11 @@ pub fn run_nodes(
     std::thread::scope(|scope| {
         for (thread, session) in sessions.into_iter().enumerate() {
             let shared = &shared;
-            let compiler = &compiler;
             let position = &position;
             let graph = &graph;
             scope.spawn(move || {
                 worker(
-                    thread, session, shared, project, graph, compiler, options, console, total,
-                    position,
+                    thread, session, shared, context, graph, console, total, position,
                 )
             });
         }
@@ -293,15 +299,16 @@ fn worker(
     thread: usize,
     session: node::SharedSession,
     shared: &(Mutex<Schedule>, Condvar),
-    project: &Project,
+    context: NodeContext<'_>,
     graph: &RunGraph,
-    compiler: &Compiler<'_>,
-    options: RunOptions,
     console: &Console,
     total: usize,
     position: &BTreeMap<&NodeId, usize>,
 ) {
     let (mutex, ready_signal) = shared;
+    let NodeContext {
+        project, options, ..
+    } = context;
     loop {
         let next = {
             let mut schedule = mutex.lock().unwrap_or_else(PoisonError::into_inner);
@@ -328,10 +335,18 @@ fn worker(
             break;
         };
         let node = &project.nodes[&id];
+        let _span = tracing::debug_span!(
+            "node",
+            unique_id = %id,
+            index = index + 1,
+            total,
+            thread
+        )
+        .entered();
         console.node_start(index + 1, total, &describe(node));
         // A panic in one node must not leave the others waiting for ever: it becomes an error.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            node::run(project, node, compiler, &session, options, thread)
+            node::run(context, node, &session, thread)
         }))
         .unwrap_or_else(|_| {
             node::failed_to_start(
@@ -411,6 +426,43 @@ fn skip_descendants(
         console.node_done(position[id] + 1, total, node, &result);
         schedule.results.push(result);
     }
+}
+
+/// A node's plan, or why it could not be planned.
+pub type PlannedNode = (NodeId, Result<crate::plan::Plan, String>);
+
+/// The plan of each of `nodes` in DAG order, without running any (`--dry-run`): one session,
+/// introspection only. A node that cannot be planned gives its error instead.
+pub fn plan_nodes(
+    project: &Project,
+    dag: &Dag,
+    nodes: &BTreeSet<NodeId>,
+    adapter: &dyn Adapter,
+    options: RunOptions,
+) -> Result<Vec<PlannedNode>, String> {
+    let compiler = Compiler::new(project, dag);
+    compiler
+        .prepare_ephemerals(nodes)
+        .map_err(|err| err.to_string())?;
+    let context = NodeContext {
+        project,
+        compiler: &compiler,
+        dialect: crate::plan::dialect::of(adapter.type_name()),
+        options,
+    };
+    let session: node::SharedSession =
+        Arc::new(Mutex::new(adapter.session().map_err(|err| {
+            format!("Database error: cannot open a connection: {err}")
+        })?));
+    Ok(dag
+        .topological_order()
+        .into_iter()
+        .filter(|id| nodes.contains(id))
+        .map(|id| {
+            let plan = node::dry_run(context, &project.nodes[&id], &session).map(|p| p.plan);
+            (id, plan)
+        })
+        .collect())
 }
 
 /// Run the project's `on-run-start` or `on-run-end` hooks, in order, on one session.

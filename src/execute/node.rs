@@ -1,21 +1,23 @@
-//! Executing one model or seed: look at what exists, compile (with the real
-//! `is_incremental()`), plan statements with its materialization, run them in one transaction
-//! between the pre- and post-hooks.
+//! Executing one node in two phases. [`prepare`] looks at what exists, compiles (with the real
+//! `is_incremental()`), asks what the new rows look like when it needs to, and plans; it only
+//! reads, so `--dry-run` stops there. [`interpret`] then runs the plan's steps, rolling back an
+//! open transaction on error.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime};
 
-use crate::adapters::{AdapterError, Dialect, RelationType, Session};
+use crate::adapters::{AdapterError, RelationType, Session};
 use crate::compile::Compiler;
 use crate::jinja::QueryRunner;
 use crate::jinja::objects::QueryTable;
-use crate::materialize::external::{self, External};
-use crate::materialize::{incremental, seed, table, view};
+use crate::materialize::external::External;
+use crate::materialize::{NodeWork, external_settings, node_plan};
+use crate::plan::{Dialect, Facts, Plan, Step};
 use crate::project::Project;
-use crate::project::config::{IncrementalStrategy, Materialization};
+use crate::project::config::Materialization;
 use crate::project::nodes::{Node, NodeKind};
 use crate::schema_tests::{self, TestOutcome};
-use crate::storage::Location;
+use crate::storage::{Location, Storage, StorageError};
 
 use super::{NodeResult, NodeStatus, RunOptions, Timing};
 
@@ -69,6 +71,7 @@ pub fn skipped(node: &Node, message: &str) -> NodeResult {
         failures: None,
         adapter_message: None,
         compiled_code: None,
+        plan: None,
         thread: 0,
     }
 }
@@ -86,29 +89,51 @@ struct Outcome {
     status: NodeStatus,
     message: String,
     compiled: Option<String>,
+    plan: Option<Plan>,
     rows_affected: Option<u64>,
     failures: Option<u64>,
 }
 
+/// A failed node: the message, with the compiled SQL and plan when it got that far.
+struct Failure {
+    message: String,
+    compiled: Option<String>,
+    plan: Option<Plan>,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>, compiled: Option<String>) -> Self {
+        Self {
+            message: message.into(),
+            compiled,
+            plan: None,
+        }
+    }
+}
+
+/// The context every node of a run shares.
+#[derive(Clone, Copy)]
+pub struct NodeContext<'a> {
+    pub project: &'a Project,
+    pub compiler: &'a Compiler<'a>,
+    pub dialect: &'a dyn Dialect,
+    pub options: RunOptions,
+}
+
 pub fn run(
-    project: &Project,
+    context: NodeContext<'_>,
     node: &Node,
-    compiler: &Compiler<'_>,
     session: &SharedSession,
-    options: RunOptions,
     thread: usize,
 ) -> NodeResult {
     let started = Instant::now();
     let started_at = SystemTime::now();
     let mut timing = Vec::new();
-    let outcome = match node.kind {
-        NodeKind::Test { .. } => test(project, node, compiler, session, &mut timing),
-        _ => execute(project, node, compiler, session, options, &mut timing),
-    };
-    let outcome = outcome.unwrap_or_else(|(message, compiled)| Outcome {
+    let outcome = execute(context, node, session, &mut timing).unwrap_or_else(|failure| Outcome {
         status: NodeStatus::Error,
-        message,
-        compiled,
+        message: failure.message,
+        compiled: failure.compiled,
+        plan: failure.plan,
         rows_affected: None,
         failures: None,
     });
@@ -126,27 +151,61 @@ pub fn run(
         failures: outcome.failures,
         adapter_message: (status != NodeStatus::Error).then(|| "OK".to_owned()),
         compiled_code: outcome.compiled,
+        plan: outcome.plan,
         thread,
     }
 }
 
-type Failure = (String, Option<String>);
+/// A node ready to run: its plan, the SQL it was compiled to, and where an external model's
+/// files go.
+pub struct Prepared {
+    pub plan: Plan,
+    pub compiled: Option<String>,
+    files: Option<(Location, Box<dyn Storage>)>,
+}
 
-fn execute(
-    project: &Project,
+/// Introspect, compile and plan `node`. Reads the warehouse (and templates' `run_query` may),
+/// never writes to it.
+fn prepare(
+    context: NodeContext<'_>,
     node: &Node,
-    compiler: &Compiler<'_>,
     session: &SharedSession,
-    options: RunOptions,
     timing: &mut Vec<Timing>,
-) -> Result<Outcome, Failure> {
+) -> Result<Prepared, Failure> {
+    let NodeContext {
+        project,
+        compiler,
+        dialect,
+        options,
+    } = context;
     let db_error =
-        |err: AdapterError| -> Failure { (format!("Database error: {}", err.message), None) };
+        |err: AdapterError| Failure::new(format!("Database error: {}", err.message), None);
+    let compile_started = SystemTime::now();
+    let runner = runner_of(session);
+    if matches!(node.kind, NodeKind::Test { .. }) {
+        let sql = compiler
+            .compile_node(node, false, Some(runner))
+            .map_err(|d| Failure::new(format!("Compilation error: {d}"), None))?
+            .sql;
+        timing.push(Timing::since("compile", compile_started));
+        let plan = node_plan(
+            node,
+            NodeWork::Test { sql: &sql },
+            &Facts::default(),
+            dialect,
+        )
+        .map_err(|err| Failure::new(err.to_string(), Some(sql.clone())))?;
+        return Ok(Prepared {
+            plan,
+            compiled: Some(sql),
+            files: None,
+        });
+    }
     let existing = lock(session)
         .relation_type(&node.relation)
         .map_err(db_error)?;
     let full_refresh = node.config.full_refresh.unwrap_or(options.full_refresh);
-    let is_incremental = !full_refresh
+    let incremental = !full_refresh
         && match node.config.materialized {
             Materialization::Incremental => existing == Some(RelationType::Table),
             // An external model with a strategy builds on the files its view reads.
@@ -155,27 +214,47 @@ fn execute(
             }
             _ => false,
         };
-
-    let compile_started = SystemTime::now();
-    let runner = runner_of(session);
-    let compiled = match node.kind {
-        NodeKind::Seed => None,
-        _ => Some(
-            compiler
-                .compile_node(node, is_incremental, Some(runner.clone()))
-                .map_err(|d| (format!("Compilation error: {d}"), None))?
-                .sql,
-        ),
+    let mut facts = Facts {
+        existing,
+        incremental,
+        ..Facts::default()
     };
+    if matches!(node.kind, NodeKind::Seed) {
+        let csv = project.file.root.join(&node.original_file_path);
+        // A warehouse that cannot read the file gets its rows in the statements.
+        let text = if dialect.supports(crate::plan::Capability::LocalFileRead) {
+            None
+        } else {
+            Some(std::fs::read_to_string(&csv).map_err(|err| {
+                Failure::new(format!("cannot read `{}`: {err}", csv.display()), None)
+            })?)
+        };
+        let work = NodeWork::Seed {
+            csv: &csv,
+            text: text.as_deref(),
+        };
+        let plan = node_plan(node, work, &facts, dialect)
+            .map_err(|err| Failure::new(err.to_string(), None))?;
+        return Ok(Prepared {
+            plan,
+            compiled: None,
+            files: None,
+        });
+    }
+    let sql = compiler
+        .compile_node(node, incremental, Some(runner.clone()))
+        .map_err(|d| Failure::new(format!("Compilation error: {d}"), None))?
+        .sql;
+    let compiled = Some(sql.clone());
     let hooks = |texts: &[String]| -> Result<Vec<String>, Failure> {
         texts
             .iter()
             .map(|hook| {
                 compiler
-                    .render(node, hook, is_incremental, Some(runner.clone()))
+                    .render(node, hook, incremental, Some(runner.clone()))
                     .map(|c| c.sql)
                     .map_err(|d| {
-                        (
+                        Failure::new(
                             format!("Compilation error in a hook: {d}"),
                             compiled.clone(),
                         )
@@ -186,141 +265,115 @@ fn execute(
     let pre_hooks = hooks(&node.config.pre_hook)?;
     let post_hooks = hooks(&node.config.post_hook)?;
     timing.push(Timing::since("compile", compile_started));
-
-    let execute_started = SystemTime::now();
-    let fail = |err: AdapterError| -> Failure {
-        (format!("Database error: {}", err.message), compiled.clone())
-    };
-    let mut session = lock(session);
-    let plan = match (&node.kind, node.config.materialized, compiled.as_deref()) {
-        (NodeKind::Seed, _, _) => {
-            let csv = project.file.root.join(&node.original_file_path);
-            match session.dialect() {
-                Dialect::DuckDb => {
-                    seed::build(&node.relation, &csv, &node.config.column_types, existing)
-                }
-                // Snowflake cannot read a local file: the rows travel in the statements.
-                Dialect::Snowflake => {
-                    let text = std::fs::read_to_string(&csv)
-                        .map_err(|err| (format!("cannot read `{}`: {err}", csv.display()), None))?;
-                    seed::build_from_rows(
-                        &node.relation,
-                        &text,
-                        &node.config.column_types,
-                        existing,
-                    )
-                    .map_err(|err| {
-                        (
-                            format!("Seed error in `{}`: {err}", node.original_file_path),
-                            None,
-                        )
-                    })?
-                }
-            }
-        }
-        (_, Materialization::View, Some(sql)) => view::build(&node.relation, sql, existing),
-        (_, Materialization::Incremental, Some(sql)) if is_incremental => {
-            for statement in incremental::stage(&node.relation, sql) {
-                session.execute(&statement).map_err(fail)?;
-            }
-            let target = session.columns(&node.relation).map_err(fail)?;
-            let staged = session
-                .columns(&incremental::staging_relation(&node.relation))
-                .map_err(fail)?;
-            incremental::apply(&node.relation, &node.config, &target, &staged)
-                .map_err(|err| (format!("Incremental error: {err}"), compiled.clone()))?
-        }
-        (_, Materialization::Table | Materialization::Incremental, Some(sql)) => {
-            table::build(&node.relation, sql, existing)
-        }
-        (_, Materialization::External, Some(sql)) => {
-            let rows = build_external(
-                project,
-                node,
-                sql,
-                is_incremental,
-                &mut **session,
-                (pre_hooks, post_hooks),
-            )
-            .map_err(|message| (message, compiled.clone()))?;
-            timing.push(Timing::since("execute", execute_started));
-            return Ok(Outcome {
-                status: NodeStatus::Success,
-                message: "OK".to_owned(),
-                compiled,
-                rows_affected: Some(rows),
-                failures: None,
-            });
-        }
-        (_, other, _) => {
-            return Err((
-                format!("materialization `{other}` is not supported by `ghforge run` yet"),
-                compiled.clone(),
-            ));
-        }
-    };
-    // Hooks run inside the node's transaction, as dbt runs them by default.
-    let statements: Vec<String> = pre_hooks
-        .into_iter()
-        .chain(plan)
-        .chain(post_hooks)
-        .collect();
-    let mut rows_affected = in_transaction(&mut **session, &statements).map_err(fail)?;
-    if matches!(node.kind, NodeKind::Seed) {
-        let count = session
-            .query(&format!("select count(*) from {}", node.relation.quoted()))
-            .map_err(fail)?;
-        rows_affected = count
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(serde_json::Value::as_u64);
+    let fail = |message: String| Failure::new(message, compiled.clone());
+    if incremental && node.config.materialized == Materialization::Incremental {
+        let mut session = lock(session);
+        let db = |err: AdapterError| fail(format!("Database error: {}", err.message));
+        facts.columns = session.columns(&node.relation).map_err(db)?;
+        facts.query_columns = session.query_columns(&sql).map_err(db)?;
     }
+    let mut files = None;
+    let mut external = None;
+    if node.config.materialized == Materialization::External {
+        crate::materialize::check_capabilities(&node.config, dialect)
+            .map_err(|err| fail(err.to_string()))?;
+        let (location, partition_by) = external_settings(node, &project.file.target_path)
+            .map_err(|err| fail(err.to_string()))?;
+        let place = Location::parse(&location, &project.file.root)
+            .map_err(|err| fail(format!("Compilation error: `location`: {err}")))?;
+        let storage = place
+            .open(project.target.s3.as_ref())
+            .map_err(|err| fail(format!("Storage error: {err}")))?;
+        external = Some(External {
+            url: storage.url("").trim_end_matches('/').to_owned(),
+            partition_by,
+        });
+        files = Some((place, storage));
+    }
+    let token = chrono::Utc::now().format("%Y%m%dT%H%M%S%6f").to_string();
+    let work = NodeWork::Model {
+        sql: &sql,
+        pre_hooks: &pre_hooks,
+        post_hooks: &post_hooks,
+        external: external.as_ref().map(|target| (target, token.as_str())),
+    };
+    let plan = node_plan(node, work, &facts, dialect).map_err(|err| fail(err.to_string()))?;
+    Ok(Prepared {
+        plan,
+        compiled,
+        files,
+    })
+}
+
+/// The plan `node` would run, without running it (`--dry-run`).
+pub fn dry_run(
+    context: NodeContext<'_>,
+    node: &Node,
+    session: &SharedSession,
+) -> Result<Prepared, String> {
+    prepare(context, node, session, &mut Vec::new()).map_err(|failure| failure.message)
+}
+
+fn execute(
+    context: NodeContext<'_>,
+    node: &Node,
+    session: &SharedSession,
+    timing: &mut Vec<Timing>,
+) -> Result<Outcome, Failure> {
+    let prepared = prepare(context, node, session, timing)?;
+    let execute_started = SystemTime::now();
+    let failed = |message: String, prepared: &Prepared| Failure {
+        message,
+        compiled: prepared.compiled.clone(),
+        plan: Some(prepared.plan.clone()),
+    };
+    if let Some((Location::Local(folder), _)) = &prepared.files {
+        std::fs::create_dir_all(folder).map_err(|err| {
+            failed(
+                format!("cannot create `{}`: {err}", folder.display()),
+                &prepared,
+            )
+        })?;
+    }
+    let storage = prepared.files.as_ref().map(|(_, storage)| storage.as_ref());
+    let executed = interpret(&prepared.plan, &mut **lock(session), storage)
+        .map_err(|err| failed(err.to_string(), &prepared))?;
     timing.push(Timing::since("execute", execute_started));
+    let Prepared { plan, compiled, .. } = prepared;
+    let read_count = executed
+        .read
+        .as_ref()
+        .and_then(|row| row.first())
+        .and_then(serde_json::Value::as_u64);
+    if matches!(node.kind, NodeKind::Test { .. }) {
+        return Ok(test_outcome(
+            context.project,
+            node,
+            executed.read,
+            compiled,
+            plan,
+        ));
+    }
     Ok(Outcome {
         status: NodeStatus::Success,
         message: "OK".to_owned(),
         compiled,
-        rows_affected,
+        rows_affected: read_count.or(executed.rows_affected),
+        plan: Some(plan),
         failures: None,
     })
 }
 
-/// Run a data test: compile it, keep its failing rows when `store_failures` is on, count them
-/// and judge the count by the thresholds and severity.
-fn test(
+/// Judge a data test by its counting row (failures, should_warn, should_error): thresholds and
+/// severity.
+fn test_outcome(
     project: &Project,
     node: &Node,
-    compiler: &Compiler<'_>,
-    session: &SharedSession,
-    timing: &mut Vec<Timing>,
-) -> Result<Outcome, Failure> {
-    let compile_started = SystemTime::now();
-    let runner = runner_of(session);
-    let sql = compiler
-        .compile_node(node, false, Some(runner))
-        .map_err(|d| (format!("Compilation error: {d}"), None))?
-        .sql;
-    timing.push(Timing::since("compile", compile_started));
-    let execute_started = SystemTime::now();
-    let fail = |err: AdapterError| -> Failure {
-        (
-            format!("Database error: {}", err.message),
-            Some(sql.clone()),
-        )
-    };
-    let mut session = lock(session);
-    let stored = node.config.store_failures.unwrap_or(false);
-    if stored {
-        for statement in schema_tests::store_failures_sql(&node.relation, &sql) {
-            session.execute(&statement).map_err(fail)?;
-        }
-    }
-    let counts = session
-        .query(&schema_tests::counting_sql(&sql, &node.config))
-        .map_err(fail)?;
-    timing.push(Timing::since("execute", execute_started));
-    let row = counts.rows.first().cloned().unwrap_or_default();
+    row: Option<Vec<serde_json::Value>>,
+    compiled: Option<String>,
+    plan: Plan,
+) -> Outcome {
+    let row = row.unwrap_or_default();
     let failures = row.first().and_then(serde_json::Value::as_u64).unwrap_or(0);
     let flag = |i: usize| {
         row.get(i)
@@ -328,6 +381,7 @@ fn test(
             .unwrap_or(false)
     };
     let outcome = schema_tests::outcome(&node.config, flag(1), flag(2));
+    let stored = node.config.store_failures.unwrap_or(false);
     let compiled_path = std::path::Path::new(&project.file.target_path)
         .join(crate::compile::compiled_path(project, node));
     let message = match outcome {
@@ -354,128 +408,95 @@ fn test(
             message
         }
     };
-    Ok(Outcome {
+    Outcome {
         status: match outcome {
             TestOutcome::Pass => NodeStatus::Pass,
             TestOutcome::Warn => NodeStatus::Warn,
             TestOutcome::Fail => NodeStatus::Fail,
         },
         message,
-        compiled: Some(sql),
+        compiled,
+        plan: Some(plan),
         rows_affected: None,
         failures: Some(failures),
-    })
-}
-
-/// Build an external model: stage its rows, write them as files named by a fresh token, delete
-/// the files they replace (all older ones, or on an incremental run only those of the touched
-/// partitions), then point the view at the location. Returns the rows written.
-fn build_external(
-    project: &Project,
-    node: &Node,
-    sql: &str,
-    is_incremental: bool,
-    session: &mut dyn Session,
-    (pre_hooks, post_hooks): (Vec<String>, Vec<String>),
-) -> Result<u64, String> {
-    let setting = |key: &str| node.config.extra.get(key);
-    let location = match setting("location").and_then(serde_json::Value::as_str) {
-        Some(location) => location.to_owned(),
-        None => format!(
-            "{}/external/{}/{}",
-            project.file.target_path, node.relation.schema, node.relation.identifier
-        ),
-    };
-    let partition_by: Vec<String> = match setting("partition_by") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::String(column)) => vec![column.clone()],
-        Some(serde_json::Value::Array(columns)) => columns
-            .iter()
-            .filter_map(|c| c.as_str().map(str::to_owned))
-            .collect(),
-        Some(other) => {
-            return Err(format!(
-                "Compilation error: `partition_by` takes a column or a list of columns, got `{other}`"
-            ));
-        }
-    };
-    let mode = match (is_incremental, node.config.incremental_strategy) {
-        (false, _) => external::Mode::Full,
-        (true, Some(IncrementalStrategy::Append)) => external::Mode::Append,
-        (true, Some(IncrementalStrategy::InsertOverwrite)) if !partition_by.is_empty() => {
-            external::Mode::OverwritePartitions
-        }
-        (true, strategy) => {
-            return Err(format!(
-                "Compilation error: an incremental external model takes `incremental_strategy='append'`, or `'insert_overwrite'` with `partition_by` (got `{}`)",
-                strategy.map_or("none", IncrementalStrategy::as_str)
-            ));
-        }
-    };
-    let place = Location::parse(&location, &project.file.root)
-        .map_err(|err| format!("Compilation error: `location`: {err}"))?;
-    if let Location::Local(folder) = &place {
-        std::fs::create_dir_all(folder)
-            .map_err(|err| format!("cannot create `{}`: {err}", folder.display()))?;
     }
-    let storage = place
-        .open(project.target.s3.as_ref())
-        .map_err(|err| format!("Storage error: {err}"))?;
-    let plan = External {
-        url: storage.url("").trim_end_matches('/').to_owned(),
-        partition_by,
-    };
-    let token = chrono::Utc::now().format("%Y%m%dT%H%M%S%6f").to_string();
-    let db = |err: AdapterError| format!("Database error: {}", err.message);
-    for statement in pre_hooks.iter().chain([&External::stage(sql)]) {
-        session.execute(statement).map_err(db)?;
-    }
-    let rows = session
-        .query(&format!("select count(*) from {}", external::STAGED))
-        .map_err(db)?
-        .rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0);
-    session.execute(&plan.write(&token)).map_err(db)?;
-    let keys: Vec<String> = storage
-        .list("")
-        .map_err(|err| format!("Storage error: {err}"))?
-        .into_iter()
-        .map(|object| object.key)
-        .collect();
-    storage
-        .delete(&plan.replaced(&keys, &token, mode))
-        .map_err(|err| format!("Storage error: {err}"))?;
-    let mut statements = vec![plan.view(&node.relation)];
-    statements.extend(post_hooks);
-    statements.push(format!("drop table if exists {}", external::STAGED));
-    in_transaction(session, &statements).map_err(db)?;
-    Ok(rows)
 }
 
 fn lock(session: &SharedSession) -> std::sync::MutexGuard<'_, Box<dyn Session>> {
     session.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Run `statements` in one transaction; on error roll back so nothing changes. Returns the
-/// largest row count a statement reported (the build or insert).
-fn in_transaction(
+/// Why a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("Database error: {}", .0.message)]
+    Database(#[from] AdapterError),
+    #[error("Storage error: {0}")]
+    Storage(#[from] StorageError),
+    #[error(
+        "internal error: the plan deletes files but the node has no storage (please report this ghforge bug)"
+    )]
+    NoStorage,
+}
+
+/// What running a plan reported.
+#[derive(Debug, Default)]
+pub struct Executed {
+    /// The largest row count a statement reported (the build or insert).
+    pub rows_affected: Option<u64>,
+    /// The first row of the plan's last query.
+    pub read: Option<Vec<serde_json::Value>>,
+}
+
+/// Run a plan's steps in order; on an error inside a transaction, roll it back so nothing of
+/// it changes.
+pub fn interpret(
+    plan: &Plan,
     session: &mut dyn Session,
-    statements: &[String],
-) -> Result<Option<u64>, AdapterError> {
-    session.begin()?;
-    let mut rows = None;
-    for statement in statements {
-        match session.execute(statement) {
-            Ok(response) => rows = rows.max(response.rows_affected),
-            Err(err) => {
-                let _ = session.rollback();
+    storage: Option<&dyn Storage>,
+) -> Result<Executed, StepError> {
+    let mut executed = Executed::default();
+    let mut open = false;
+    for step in &plan.steps {
+        let result = run_step(step, session, storage, &mut executed);
+        match (result, step) {
+            (Ok(()), Step::Begin) => open = true,
+            (Ok(()), Step::Commit) => open = false,
+            (Ok(()), _) => {}
+            (Err(err), _) => {
+                if open {
+                    let _ = session.rollback();
+                }
                 return Err(err);
             }
         }
     }
-    session.commit()?;
-    Ok(rows)
+    Ok(executed)
+}
+
+fn run_step(
+    step: &Step,
+    session: &mut dyn Session,
+    storage: Option<&dyn Storage>,
+    executed: &mut Executed,
+) -> Result<(), StepError> {
+    match step {
+        Step::Begin => session.begin()?,
+        Step::Commit => session.commit()?,
+        Step::Execute(sql) => {
+            let response = session.execute(&sql.text)?;
+            executed.rows_affected = executed.rows_affected.max(response.rows_affected);
+        }
+        Step::Query(sql) => executed.read = session.query(&sql.text)?.rows.into_iter().next(),
+        Step::DeleteReplacedFiles { token, replacement } => {
+            let storage = storage.ok_or(StepError::NoStorage)?;
+            let keys: Vec<String> = storage
+                .list("")?
+                .into_iter()
+                .map(|object| object.key)
+                .collect();
+            storage.delete(&External::replaced(&keys, token, *replacement))?;
+        }
+    }
+    Ok(())
 }

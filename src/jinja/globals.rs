@@ -212,10 +212,23 @@ fn is_incremental(state: &State) -> Result<bool, Error> {
     })
 }
 
-fn log(state: &State, message: Value, info: Option<bool>) -> Result<String, Error> {
+/// dbt's `log(msg, info=False)`: `info` positionally or as a keyword.
+fn log(
+    state: &State,
+    message: Value,
+    info: Option<bool>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<String, Error> {
+    let info = match info {
+        Some(info) => Some(info),
+        None => kwargs.get::<Option<bool>>("info")?,
+    };
+    kwargs.assert_all_used()?;
     let compiling = NodeState::of(state).is_ok_and(|n| matches!(n.phase, Phase::Compile(_)));
     if compiling && info.unwrap_or(false) {
-        eprintln!("{message}");
+        tracing::info!(target: crate::logging::USER_TARGET, "{message}");
+    } else if compiling {
+        tracing::debug!(target: crate::logging::USER_TARGET, "{message}");
     }
     Ok(String::new())
 }
@@ -337,7 +350,7 @@ impl Object for Exceptions {
         match method {
             "raise_compiler_error" => Err(user_error(message, None)),
             "warn" => {
-                eprintln!("warning: {message}");
+                tracing::warn!(target: crate::logging::USER_TARGET, "{message}");
                 Ok(Value::from(""))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),

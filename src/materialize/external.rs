@@ -7,6 +7,7 @@
 //! `partition_by`, a run writes only the partitions its new rows touch and leaves the others
 //! alone (partition overwrite).
 
+use crate::plan::FileReplacement;
 use crate::project::nodes::Relation;
 
 use super::{body, quote};
@@ -68,7 +69,7 @@ impl External {
     }
 
     /// Which stored files (keys relative to the location) a build with `token` replaces.
-    pub fn replaced(&self, keys: &[String], token: &str, mode: Mode) -> Vec<String> {
+    pub fn replaced(keys: &[String], token: &str, mode: FileReplacement) -> Vec<String> {
         let prefix = Self::file_prefix(token);
         let is_new = |key: &str| file_name(key).starts_with(&prefix);
         let touched: std::collections::BTreeSet<&str> = keys
@@ -79,25 +80,13 @@ impl External {
         keys.iter()
             .filter(|key| key.ends_with(".parquet") && !is_new(key))
             .filter(|key| match mode {
-                Mode::Full => true,
-                Mode::Append => false,
-                Mode::OverwritePartitions => touched.contains(folder(key)),
+                FileReplacement::All => true,
+                FileReplacement::None => false,
+                FileReplacement::TouchedPartitions => touched.contains(folder(key)),
             })
             .cloned()
             .collect()
     }
-}
-
-/// What a build does to the files already at the location.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// A first or full build: every older file goes.
-    Full,
-    /// `incremental_strategy='append'`: new files join the old ones.
-    Append,
-    /// `incremental_strategy='insert_overwrite'` with `partition_by`: the older files of the
-    /// partitions the new rows touch go; other partitions stay as they are.
-    OverwritePartitions,
 }
 
 fn file_name(key: &str) -> &str {
@@ -160,15 +149,14 @@ mod tests {
         .iter()
         .map(|k| (*k).to_owned())
         .collect();
-        let partitioned = external(&["day"]);
         assert_eq!(
-            partitioned.replaced(&keys, "new", Mode::OverwritePartitions),
+            External::replaced(&keys, "new", FileReplacement::TouchedPartitions),
             ["day=2/part_old_0.parquet"]
         );
         assert_eq!(
-            partitioned.replaced(&keys, "new", Mode::Full),
+            External::replaced(&keys, "new", FileReplacement::All),
             ["day=1/part_old_0.parquet", "day=2/part_old_0.parquet"]
         );
-        assert!(partitioned.replaced(&keys, "new", Mode::Append).is_empty());
+        assert!(External::replaced(&keys, "new", FileReplacement::None).is_empty());
     }
 }

@@ -1,29 +1,18 @@
 //! `incremental`: the first build (or a full refresh) is a table build; later runs stage the new
-//! rows in a temporary table, reconcile the schema (`on_schema_change`) and apply a strategy:
-//! `append`, `delete+insert` (default with a `unique_key`) or `merge`.
+//! rows in a session-temporary table, reconcile the schema (`on_schema_change`) and apply a
+//! strategy: `append`, `delete+insert` (default with a `unique_key`) or `merge`.
 
 use crate::adapters::Column;
+use crate::plan::{Dialect, Purpose, Sql};
 use crate::project::config::{IncrementalStrategy, NodeConfig, OnSchemaChange};
 use crate::project::nodes::Relation;
 
-use super::{body, quote};
-
-/// The temporary table the new rows land in (a session-local temp table).
-pub fn staging_relation(relation: &Relation) -> Relation {
-    Relation {
-        database: "temp".to_owned(),
-        schema: "main".to_owned(),
-        identifier: format!("{}__ghforge_incr", relation.identifier),
-    }
-}
-
-/// Statements that stage the model's new rows.
-pub fn stage(relation: &Relation, select_sql: &str) -> Vec<String> {
-    let staging = quote(&staging_relation(relation).identifier);
-    vec![
-        format!("drop table if exists {staging}"),
-        format!("create temp table {staging} as (\n{}\n)", body(select_sql)),
-    ]
+/// The statement that stages the model's new rows.
+pub fn stage(dialect: &dyn Dialect, relation: &Relation, select_sql: &str) -> Sql {
+    Sql::new(
+        Purpose::Stage,
+        dialect.create_temporary(&dialect.staging_relation(relation), select_sql),
+    )
 }
 
 /// The strategy in force: the configured one, else `delete+insert` with a unique key, else
@@ -58,13 +47,15 @@ pub enum IncrementalError {
 /// Statements that reconcile the schema and apply the new rows from the staging table, given
 /// the target's and the staged rows' columns.
 pub fn apply(
+    dialect: &dyn Dialect,
     relation: &Relation,
     config: &NodeConfig,
     existing: &[Column],
     staged: &[Column],
-) -> Result<Vec<String>, IncrementalError> {
-    let target = relation.quoted();
-    let staging = quote(&staging_relation(relation).identifier);
+) -> Result<Vec<Sql>, IncrementalError> {
+    let quote = |identifier: &str| dialect.quote(identifier);
+    let target = dialect.relation(relation);
+    let staging = dialect.temporary_name(&dialect.staging_relation(relation));
     let has =
         |columns: &[Column], name: &str| columns.iter().any(|c| c.name.eq_ignore_ascii_case(name));
     let added: Vec<&Column> = staged.iter().filter(|c| !has(existing, &c.name)).collect();
@@ -97,18 +88,21 @@ pub fn apply(
         }
         OnSchemaChange::AppendNewColumns | OnSchemaChange::SyncAllColumns => {
             for column in &added {
-                statements.push(format!(
-                    "alter table {target} add column {} {}",
-                    quote(&column.name),
-                    column.data_type
+                statements.push(Sql::new(
+                    Purpose::AlterColumns,
+                    format!(
+                        "alter table {target} add column {} {}",
+                        quote(&column.name),
+                        column.data_type
+                    ),
                 ));
                 columns.push(&column.name);
             }
             if config.on_schema_change == OnSchemaChange::SyncAllColumns {
                 for column in &removed {
-                    statements.push(format!(
-                        "alter table {target} drop column {}",
-                        quote(&column.name)
+                    statements.push(Sql::new(
+                        Purpose::AlterColumns,
+                        format!("alter table {target} drop column {}", quote(&column.name)),
                     ));
                 }
             }
@@ -119,8 +113,10 @@ pub fn apply(
         .map(|c| quote(c))
         .collect::<Vec<_>>()
         .join(", ");
-    let insert =
-        format!("insert into {target} ({column_list}) select {column_list} from {staging}");
+    let insert = Sql::new(
+        Purpose::Insert,
+        format!("insert into {target} ({column_list}) select {column_list} from {staging}"),
+    );
     // A key is quoted as the table spells it: on Snowflake an unquoted `id` column is `ID`.
     let keys: Vec<String> = config
         .unique_key
@@ -144,8 +140,9 @@ pub fn apply(
                 .map(|k| format!("{target}.{k} = {staging}.{k}"))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            statements.push(format!(
-                "delete from {target} using {staging} where {matches}"
+            statements.push(Sql::new(
+                Purpose::Delete,
+                format!("delete from {target} using {staging} where {matches}"),
             ));
             statements.push(insert);
         }
@@ -178,19 +175,23 @@ pub fn apply(
             merge.push_str(&format!(
                 "\nwhen not matched then insert ({column_list}) values ({values})"
             ));
-            statements.push(merge);
+            statements.push(Sql::new(Purpose::Merge, merge));
         }
         IncrementalStrategy::InsertOverwrite => {
             return Err(IncrementalError::Unsupported("insert_overwrite"));
         }
     }
-    statements.push(format!("drop table if exists {staging}"));
+    statements.push(Sql::new(
+        Purpose::Cleanup,
+        format!("drop table if exists {staging}"),
+    ));
     Ok(statements)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::dialect::DuckDb;
     use crate::project::config::Materialization;
 
     fn config(json: serde_json::Value) -> NodeConfig {
@@ -226,7 +227,10 @@ mod tests {
             serde_json::json!({"materialized": "incremental", "on_schema_change": "sync_all_columns"}),
         ]
         .into_iter()
-        .map(|c| apply(&relation(), &config(c), &existing, &staged).unwrap().join(";\n"))
+        .map(|c| {
+            let plan = apply(&DuckDb, &relation(), &config(c), &existing, &staged).unwrap();
+            crate::plan::texts(&plan).join(";\n")
+        })
         .collect();
         insta::assert_snapshot!(plans.join("\n---\n"));
     }
@@ -234,6 +238,7 @@ mod tests {
     #[test]
     fn fail_on_schema_change_names_the_columns() {
         let err = apply(
+            &DuckDb,
             &relation(),
             &config(serde_json::json!({"materialized": "incremental", "on_schema_change": "fail"})),
             &columns(&["id", "gone"]),

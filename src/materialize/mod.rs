@@ -1,13 +1,19 @@
 //! How each materialization turns compiled SQL into statements. Pure functions: relations,
-//! compiled SQL and warehouse facts in, SQL text out, so every plan is snapshot-testable without
-//! a database. The executor creates the schemas of a run first (concurrent `create schema` in
-//! DuckDB conflict), then runs each node's statements inside one transaction.
+//! compiled SQL, warehouse facts and the target's [`Dialect`] in, typed statements out; the
+//! [`node_plan`] of a node puts them into transactions as the dialect allows. Every plan is
+//! snapshot-testable without a database. The executor creates the schemas of a run first
+//! (concurrent `create schema` in DuckDB conflict), then interprets each node's plan.
+
+mod node_plan;
 
 pub mod external;
 pub mod incremental;
 pub mod seed;
 pub mod table;
 pub mod view;
+
+pub use crate::plan::body;
+pub use node_plan::{NodeWork, PlanError, check_capabilities, external_settings, node_plan};
 
 use crate::project::nodes::Relation;
 
@@ -25,18 +31,7 @@ pub fn create_schema(relation: &Relation) -> String {
     )
 }
 
-/// The relation with `suffix` appended to its identifier (temporary build targets).
-pub fn with_suffix(relation: &Relation, suffix: &str) -> Relation {
-    Relation {
-        identifier: format!("{}{suffix}", relation.identifier),
-        ..relation.clone()
-    }
-}
-
-/// Compiled SQL without trailing semicolons, ready to be wrapped in `as (...)`.
-pub fn body(sql: &str) -> &str {
-    sql.trim_end_matches(|c: char| c == ';' || c.is_whitespace())
-}
+pub use crate::plan::dialect::with_suffix;
 
 /// Quote one identifier with double quotes.
 pub fn quote(identifier: &str) -> String {

@@ -6,37 +6,32 @@ use std::path::Path;
 use indexmap::IndexMap;
 
 use crate::adapters::RelationType;
+use crate::plan::{Dialect, Purpose, Sql};
 use crate::project::nodes::Relation;
 
 use super::table::swap_in;
 
+/// A seed read by the warehouse itself from the local file (DuckDB's `read_csv`).
 pub fn build(
+    dialect: &dyn Dialect,
     relation: &Relation,
     csv: &Path,
     column_types: &IndexMap<String, String>,
     existing: Option<RelationType>,
-) -> Vec<String> {
-    let path = csv.to_string_lossy().replace('\'', "''");
+) -> Vec<Sql> {
+    let path = dialect.literal(&csv.to_string_lossy());
     let mut options = vec!["header = true".to_owned(), "auto_detect = true".to_owned()];
     if !column_types.is_empty() {
         let types: Vec<String> = column_types
             .iter()
-            .map(|(column, ty)| {
-                format!(
-                    "'{}': '{}'",
-                    column.replace('\'', "''"),
-                    ty.replace('\'', "''")
-                )
-            })
+            .map(|(column, ty)| format!("{}: {}", dialect.literal(column), dialect.literal(ty)))
             .collect();
         options.push(format!("types = {{{}}}", types.join(", ")));
     }
     swap_in(
+        dialect,
         relation,
-        &format!(
-            "as select * from read_csv('{path}', {})",
-            options.join(", ")
-        ),
+        &format!("as select * from read_csv({path}, {})", options.join(", ")),
         existing,
     )
 }
@@ -64,11 +59,12 @@ pub enum SeedError {
 /// `column_types`, else from the values (integers, floats, booleans, dates, timestamps, text),
 /// then the table is swapped in like any table. Empty fields are NULL.
 pub fn build_from_rows(
+    dialect: &dyn Dialect,
     relation: &Relation,
     csv_text: &str,
     column_types: &IndexMap<String, String>,
     existing: Option<RelationType>,
-) -> Result<Vec<String>, SeedError> {
+) -> Result<Vec<Sql>, SeedError> {
     let mut records = parse_csv(csv_text)?.into_iter();
     let header = records.next().ok_or(SeedError::NoHeader)?;
     let rows: Vec<Vec<String>> = records.collect();
@@ -90,13 +86,13 @@ pub fn build_from_rows(
                 .find(|(column, _)| column.eq_ignore_ascii_case(name))
                 .map(|(_, ty)| ty.clone());
             let ty = configured.unwrap_or_else(|| infer_type(rows.iter().map(|r| &r[index])));
-            format!("{} {ty}", super::quote(name))
+            format!("{} {ty}", dialect.quote(name))
         })
         .collect();
-    let temporary = super::with_suffix(relation, super::table::BUILD_SUFFIX).quoted();
+    let temporary = dialect.relation(&super::with_suffix(relation, super::table::BUILD_SUFFIX));
     let columns = header
         .iter()
-        .map(|c| super::quote(c))
+        .map(|c| dialect.quote(c))
         .collect::<Vec<_>>()
         .join(", ");
     let inserts = rows.chunks(SNOWFLAKE_BATCH_ROWS).map(|batch| {
@@ -119,12 +115,20 @@ pub fn build_from_rows(
                 format!("({})", fields.join(", "))
             })
             .collect();
-        format!(
-            "insert into {temporary} ({columns}) values\n{}",
-            values.join(",\n")
+        Sql::new(
+            Purpose::Insert,
+            format!(
+                "insert into {temporary} ({columns}) values\n{}",
+                values.join(",\n")
+            ),
         )
     });
-    let mut statements = swap_in(relation, &format!("({})", definitions.join(", ")), existing);
+    let mut statements = swap_in(
+        dialect,
+        relation,
+        &format!("({})", definitions.join(", ")),
+        existing,
+    );
     // After `drop` and `create` of the temporary table, before the swap.
     let tail = statements.split_off(2);
     statements.extend(inserts);
@@ -221,6 +225,7 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, SeedError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::dialect::Snowflake;
 
     #[test]
     fn snowflake_seed_inserts_typed_rows_then_swaps() {
@@ -232,9 +237,15 @@ mod tests {
         let mut types = IndexMap::new();
         types.insert("LOGIN".to_owned(), "varchar".to_owned());
         let csv = "login,id,score,active,since,note\r\n\"dependabot[bot]\",1,0.5,true,2024-01-01,\"it's, \"\"quoted\"\"\"\n007,2,1,false,2024-01-02,C:\\temp\n";
-        let plan = build_from_rows(&relation, csv, &types, Some(RelationType::Table))
-            .unwrap()
-            .join(";\n");
+        let plan = build_from_rows(
+            &Snowflake,
+            &relation,
+            csv,
+            &types,
+            Some(RelationType::Table),
+        )
+        .unwrap();
+        let plan = crate::plan::texts(&plan).join(";\n");
         insta::assert_snapshot!(plan, @r#"
         drop table if exists "DB"."silver"."bots__ghforge_tmp";
         create table "DB"."silver"."bots__ghforge_tmp" ("login" varchar, "id" number(38,0), "score" float, "active" boolean, "since" date, "note" varchar);
@@ -242,7 +253,7 @@ mod tests {
         ('dependabot[bot]', '1', '0.5', 'true', '2024-01-01', 'it''s, "quoted"'),
         ('007', '2', '1', 'false', '2024-01-02', $$C:\temp$$);
         drop table if exists "DB"."silver"."bots";
-        alter table "DB"."silver"."bots__ghforge_tmp" rename to "bots"
+        alter table "DB"."silver"."bots__ghforge_tmp" rename to "DB"."silver"."bots"
         "#);
     }
 
@@ -255,7 +266,7 @@ mod tests {
         };
         let none = IndexMap::new();
         assert_eq!(
-            build_from_rows(&relation, "a,b\n1\n", &none, None),
+            build_from_rows(&Snowflake, &relation, "a,b\n1\n", &none, None),
             Err(SeedError::Width {
                 line: 2,
                 found: 1,
@@ -263,11 +274,11 @@ mod tests {
             })
         );
         assert_eq!(
-            build_from_rows(&relation, "a\n\"open\n", &none, None),
+            build_from_rows(&Snowflake, &relation, "a\n\"open\n", &none, None),
             Err(SeedError::UnclosedQuote(2))
         );
         assert_eq!(
-            build_from_rows(&relation, "", &none, None),
+            build_from_rows(&Snowflake, &relation, "", &none, None),
             Err(SeedError::NoHeader)
         );
     }

@@ -2,16 +2,23 @@
 //! in one transaction, so a failing model leaves the previous table intact.
 
 use crate::adapters::RelationType;
+use crate::plan::{Dialect, Purpose, Sql};
 use crate::project::nodes::Relation;
 
-use super::{body, quote, with_suffix};
+use super::{body, with_suffix};
 
 /// Suffix of the relation a table is built under before the swap.
 pub const BUILD_SUFFIX: &str = "__ghforge_tmp";
 
 /// Create `relation` as `select_sql`'s result, replacing what exists.
-pub fn build(relation: &Relation, select_sql: &str, existing: Option<RelationType>) -> Vec<String> {
+pub fn build(
+    dialect: &dyn Dialect,
+    relation: &Relation,
+    select_sql: &str,
+    existing: Option<RelationType>,
+) -> Vec<Sql> {
     swap_in(
+        dialect,
         relation,
         &format!("as (\n{}\n)", body(select_sql)),
         existing,
@@ -20,26 +27,33 @@ pub fn build(relation: &Relation, select_sql: &str, existing: Option<RelationTyp
 
 /// Create the temporary table with `definition` (`as (...)`), drop the old relation and rename.
 pub fn swap_in(
+    dialect: &dyn Dialect,
     relation: &Relation,
     definition: &str,
     existing: Option<RelationType>,
-) -> Vec<String> {
+) -> Vec<Sql> {
     let temporary = with_suffix(relation, BUILD_SUFFIX);
+    let built = dialect.relation(&temporary);
     let mut statements = vec![
-        format!("drop table if exists {}", temporary.quoted()),
-        format!("create table {} {definition}", temporary.quoted()),
+        Sql::new(Purpose::Drop, format!("drop table if exists {built}")),
+        Sql::new(
+            Purpose::Create,
+            format!("create table {built} {definition}"),
+        ),
     ];
     if let Some(kind) = existing {
-        statements.push(format!(
-            "drop {} if exists {}",
-            kind.as_sql(),
-            relation.quoted()
+        statements.push(Sql::new(
+            Purpose::Drop,
+            format!(
+                "drop {} if exists {}",
+                kind.as_sql(),
+                dialect.relation(relation)
+            ),
         ));
     }
-    statements.push(format!(
-        "alter table {} rename to {}",
-        temporary.quoted(),
-        quote(&relation.identifier)
+    statements.push(Sql::new(
+        Purpose::Rename,
+        dialect.rename_table(&temporary, relation),
     ));
     statements
 }
@@ -55,7 +69,13 @@ mod tests {
             schema: "gold".into(),
             identifier: "counts".into(),
         };
-        insta::assert_snapshot!(build(&relation, "select 1 as n", Some(RelationType::View)).join(";\n"), @r#"
+        let plan = build(
+            &crate::plan::dialect::DuckDb,
+            &relation,
+            "select 1 as n",
+            Some(RelationType::View),
+        );
+        insta::assert_snapshot!(crate::plan::texts(&plan).join(";\n"), @r#"
         drop table if exists "db"."gold"."counts__ghforge_tmp";
         create table "db"."gold"."counts__ghforge_tmp" as (
         select 1 as n

@@ -1,19 +1,28 @@
 //! `view`: replace the view in place; a table of the same name is dropped first.
 
 use crate::adapters::RelationType;
+use crate::plan::{Dialect, Purpose, Sql};
 use crate::project::nodes::Relation;
 
 use super::body;
 
-pub fn build(relation: &Relation, sql: &str, existing: Option<RelationType>) -> Vec<String> {
+pub fn build(
+    dialect: &dyn Dialect,
+    relation: &Relation,
+    sql: &str,
+    existing: Option<RelationType>,
+) -> Vec<Sql> {
+    let target = dialect.relation(relation);
     let mut statements = Vec::new();
     if existing == Some(RelationType::Table) {
-        statements.push(format!("drop table if exists {}", relation.quoted()));
+        statements.push(Sql::new(
+            Purpose::Drop,
+            format!("drop table if exists {target}"),
+        ));
     }
-    statements.push(format!(
-        "create or replace view {} as (\n{}\n)",
-        relation.quoted(),
-        body(sql)
+    statements.push(Sql::new(
+        Purpose::Create,
+        format!("create or replace view {target} as (\n{}\n)", body(sql)),
     ));
     statements
 }
@@ -29,7 +38,13 @@ mod tests {
             schema: "silver".into(),
             identifier: "events".into(),
         };
-        insta::assert_snapshot!(build(&relation, "select 1 as id;\n", Some(RelationType::Table)).join(";\n"), @r#"
+        let plan = build(
+            &crate::plan::dialect::DuckDb,
+            &relation,
+            "select 1 as id;\n",
+            Some(RelationType::Table),
+        );
+        insta::assert_snapshot!(crate::plan::texts(&plan).join(";\n"), @r#"
         drop table if exists "db"."silver"."events";
         create or replace view "db"."silver"."events" as (
         select 1 as id

@@ -30,6 +30,8 @@ impl std::fmt::Display for StorageError {
     }
 }
 
+impl std::error::Error for StorageError {}
+
 pub trait Storage: Send + Sync {
     /// Where `key` is, for messages, the ledger and SQL (`s3://bucket/prefix/key`, a path).
     fn url(&self, key: &str) -> String;

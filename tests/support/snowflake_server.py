@@ -18,6 +18,10 @@ REAL values as floats rather than text, and returns DuckDB LIST / STRUCT / MAP r
 `array_construct`, `array_agg`, ...) as ARRAY / OBJECT instead of failing with
 `NotImplementedError: for column type INTEGER[]`.
 
+A temporary table created under a qualified name (`create temporary table "DB"."S"."T"`, how
+ghforge stages incremental rows on Snowflake) becomes a plain table: fakesnow runs on DuckDB,
+whose temporary tables live only in its `temp` catalog. The plans drop the table when done.
+
 FLATTEN's INDEX (and PATH) of an array element is the element's position, as on Snowflake:
 fakesnow numbers the unnested elements with `row_number() OVER ()`, which follows no order, so a
 lateral FLATTEN over many rows (the commits of pushes) gave elements the positions of others.
@@ -295,6 +299,17 @@ def fix_error_body(body: dict[str, Any], unhandled: BaseException | None) -> dic
     }
 
 
+QUALIFIED_TEMPORARY_TABLE = re.compile(
+    r'^(\s*create\s+(?:or\s+replace\s+)?)temp(?:orary)?\s+(table\s+"[^"]+"\."[^"]+"\.)',
+    re.IGNORECASE,
+)
+
+
+def fix_sql_text(sql: str) -> str:
+    """A qualified temporary table as a plain one (see the module doc)."""
+    return QUALIFIED_TEMPORARY_TABLE.sub(r"\1\2", sql, count=1)
+
+
 def fix_login_body(raw: bytes) -> bytes:
     body = json.loads(raw)
     data = body.setdefault("data", {})
@@ -367,6 +382,18 @@ class SnowflakeWireFixes:
         await self.app(scope, _replay(body), send)
 
     async def _query(self, scope: dict, receive: Callable, send: Callable) -> None:
+        raw = await _read_body(receive)
+        headers = scope.get("headers", [])
+        if any(k.lower() == b"content-encoding" and v.lower() == b"gzip" for k, v in headers):
+            raw = gzip.decompress(raw)
+        try:
+            request = json.loads(raw)
+            request["sqlText"] = fix_sql_text(request.get("sqlText", ""))
+            raw = json.dumps(request).encode()
+        except (ValueError, AttributeError, TypeError):
+            pass  # not a JSON query request: let fakesnow answer as it does
+        scope = dict(scope, headers=_with_headers(headers, raw, drop=(b"content-encoding",)))
+        receive = _replay(raw)
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
