@@ -30,6 +30,10 @@ fn main() -> ExitCode {
     let result = Settings::resolve(&cli.global, process_env(), home)
         .map_err(Error::from)
         .inspect(|settings| {
+            // `ls` only reads the project and writes nothing, the debug log included.
+            if matches!(cli.command, Command::Ls(_)) {
+                return;
+            }
             let file = &settings.load.file;
             if let Err(err) = ghforge::logging::open(&file.root.join(&file.target_path)) {
                 eprintln!(
