@@ -275,8 +275,6 @@ fn prepare(
     let mut files = None;
     let mut external = None;
     if node.config.materialized == Materialization::External {
-        crate::materialize::check_capabilities(&node.config, dialect)
-            .map_err(|err| fail(err.to_string()))?;
         let (location, partition_by) = external_settings(node, &project.file.target_path)
             .map_err(|err| fail(err.to_string()))?;
         let place = Location::parse(&location, &project.file.root)
