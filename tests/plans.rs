@@ -190,3 +190,37 @@ fn template_logs_are_json_lines_and_the_debug_log_holds_every_statement() {
     assert!(log.contains("node{unique_id=model.logs.a"), "{log}");
     assert!(log.contains("elapsed_ms="), "{log}");
 }
+
+#[test]
+fn an_external_model_on_snowflake_is_a_plan_time_error_before_any_login() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path();
+    common::write_files(
+        project,
+        &[
+            (
+                "ghforge_project.yml",
+                "name: lake\nversion: '1.0'\nprofile: lake\n",
+            ),
+            (
+                "models/daily.sql",
+                "{{ config(materialized='external', location='s3://lake/daily') }}select 1 as n",
+            ),
+            // Nothing listens on port 9: a login attempt would fail differently.
+            (
+                "profiles.yml",
+                "lake:\n  target: snow\n  outputs:\n    snow:\n      type: snowflake\n      account: acme\n      user: u\n      password: p\n      database: DB\n      schema: PUBLIC\n      endpoint: http://127.0.0.1:9\n",
+            ),
+        ],
+    );
+    let output = run(project, &["run"]);
+    insta::assert_snapshot!(common::transcript(&output, project), @r"
+    exit code: 2
+    --- stdout
+    [CLOCK]  Found 1 model, 0 seeds, 0 data tests, 0 sources, 0 macros
+    --- stderr
+    error[config]: `daily`: writing a model as Parquet files (`materialized='external'`) is not supported on snowflake
+      --> [PROJECT]/models/daily.sql
+    hint: choose another materialization for `daily` on target `snow`, or exclude it (`--exclude daily`)
+    ");
+}
