@@ -56,18 +56,19 @@ pub fn run(settings: Settings) -> Result<i32> {
         Warehouse::DuckDb(_) => "select version()",
         Warehouse::Snowflake(_) => "select current_version()",
     };
-    let checked = super::run::open_adapter(target, crate::adapters::duckdb::Access::ReadWrite)
-        .and_then(|adapter| {
-            adapter
-                .session()
-                .and_then(|mut session| session.query(version_sql))
-                .map_err(|err| {
-                    crate::error::Error::Execution(crate::error::Diagnostic::new(
-                        crate::error::DiagnosticKind::Execution,
-                        err.message,
-                    ))
-                })
-        });
+    let checked =
+        super::warehouse::open_adapter(target, crate::adapters::duckdb::Access::ReadWrite)
+            .and_then(|adapter| {
+                adapter
+                    .session()
+                    .and_then(|mut session| session.query(version_sql))
+                    .map_err(|err| {
+                        crate::error::Error::Execution(crate::error::Diagnostic::new(
+                            crate::error::DiagnosticKind::Execution,
+                            err.message,
+                        ))
+                    })
+            });
     match checked {
         Ok(table) => {
             let version = table

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::adapters::Session;
-use crate::adapters::snowflake::SnowflakeAdapter;
 use crate::adapters::snowflake::bronze::{self as snowflake_bronze, SnowflakeSink};
 use crate::archive::hours::Hour;
 use crate::cli::LoadArgs;
@@ -154,7 +153,7 @@ fn duckdb_sinks(
 ) -> Result<Vec<Box<dyn Sink>>> {
     let target = &settings.load.target;
     let adapter =
-        super::run::open_duckdb(target, duck, crate::adapters::duckdb::Access::ReadWrite)?;
+        super::warehouse::open_duckdb(target, duck, crate::adapters::duckdb::Access::ReadWrite)?;
     let connection = adapter.connection().map_err(|err| execution(err.message))?;
     // DuckDB's default limit is 80% of RAM, and a loading transaction keeps what it appended
     // in the buffer pool up to that limit: bound it, so memory stays flat whatever the hour.
@@ -234,13 +233,7 @@ fn snowflake_sinks(
     snowflake: &crate::project::profiles::SnowflakeTarget,
     jobs: usize,
 ) -> Result<Vec<Box<dyn Sink>>> {
-    let adapter = SnowflakeAdapter::open(target, snowflake).map_err(|err| {
-        Error::Execution(
-            Diagnostic::new(DiagnosticKind::Execution, err.message).hint(
-                "check the Snowflake target in profiles.yml (`ghforge debug` tests the login)",
-            ),
-        )
-    })?;
+    let adapter = super::warehouse::open_snowflake(target, snowflake)?;
     let mut session = adapter
         .snowflake_session()
         .map_err(|err| execution(err.message))?;

@@ -9,9 +9,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::adapters::duckdb::{Access, DuckDbAdapter, LOCK_WAIT};
-use crate::adapters::snowflake::SnowflakeAdapter;
-use crate::adapters::{Adapter, AdapterErrorKind};
+use crate::adapters::Adapter;
+use crate::adapters::duckdb::Access;
 use crate::artifacts::{manifest, run_results};
 use crate::cli::RunArgs;
 use crate::compile::{CompiledNode, write_compiled, write_plans};
@@ -25,11 +24,11 @@ use crate::plan::Plan;
 use crate::project::Project;
 use crate::project::config::Materialization;
 use crate::project::nodes::{NodeId, ResourceType};
-use crate::project::profiles::Warehouse;
 use crate::settings::Settings;
 
 use super::compile::invocation;
 use super::junit;
+use super::warehouse::open_adapter;
 use super::{found_summary, load_and_select};
 
 /// Which command is running.
@@ -394,44 +393,4 @@ fn indent(text: &str) -> String {
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Open the DuckDB database of a target, with a hint fitting what went wrong.
-pub fn open_duckdb(
-    target: &crate::project::profiles::Target,
-    duck: &crate::project::profiles::DuckDbTarget,
-    access: Access,
-) -> Result<DuckDbAdapter> {
-    DuckDbAdapter::open(duck, target.s3.as_ref(), LOCK_WAIT, access).map_err(|err| {
-        let hint = match err.kind {
-            AdapterErrorKind::Locked => {
-                "wait for the other ghforge (or DuckDB) process to finish, or point the profile's `path` elsewhere"
-            }
-            AdapterErrorKind::Other => {
-                "check the target's `path`, `settings`, `extensions` and `s3` in profiles.yml; DuckDB reaches `s3://` through httpfs, which loads by itself online (offline, list the path of `httpfs.duckdb_extension` under `extensions:`)"
-            }
-        };
-        Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message).hint(hint))
-    })
-}
-
-pub fn open_adapter(
-    target: &crate::project::profiles::Target,
-    access: Access,
-) -> Result<Box<dyn Adapter>> {
-    match &target.warehouse {
-        Warehouse::DuckDb(duck) => {
-            open_duckdb(target, duck, access).map(|a| Box::new(a) as Box<dyn Adapter>)
-        }
-        Warehouse::Snowflake(snowflake) => SnowflakeAdapter::open(target, snowflake)
-            .map(|a| Box::new(a) as Box<dyn Adapter>)
-            .map_err(|err| {
-                Error::Execution(
-                    Diagnostic::new(DiagnosticKind::Execution, err.message).hint(format!(
-                        "check `account`, `user`, `password` or `private_key_path` (and `private_key_passphrase`), `role`, `warehouse`, `database` and `endpoint` of target `{}` in profiles.yml",
-                        target.name
-                    )),
-                )
-            }),
-    }
 }
