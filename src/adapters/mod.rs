@@ -1,6 +1,8 @@
 //! Warehouses behind one narrow trait: an [`Adapter`] opens one [`Session`] per worker thread;
-//! a session executes SQL, queries rows and answers what a relation is. Warehouse quirks stay
-//! inside each implementation; a capability one lacks is an [`AdapterError`], never a panic.
+//! a session executes SQL, queries rows and answers what a relation (or a query) is. The SQL a
+//! session runs is written in the warehouse's own dialect by the planner (`crate::plan`);
+//! sessions send it as written and keep only protocol quirks. Every session's statements reach
+//! the debug log through [`logged`].
 
 pub mod duckdb;
 pub mod snowflake;
