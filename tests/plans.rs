@@ -81,7 +81,7 @@ fn dry_run_on_built_tables_plans_each_strategy_and_leaves_the_file_untouched() {
                 "--vars",
                 "{max_id: 4, suffix: '!', extra: true}",
                 "--select",
-                "people_merge",
+                "+people_merge",
             ],
         ),
         project,
