@@ -1,4 +1,4 @@
-//! Command-line flags as clap parses them: raw input only. [`crate::settings`] turns them,
+//! Command-line flags as clap parses them: raw input only. The `settings` module turns them,
 //! with the profiles and the environment, into resolved settings once.
 
 use std::path::PathBuf;
@@ -42,6 +42,35 @@ pub struct GlobalArgs {
     /// How log lines are printed.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// The most verbose console lines shown: `debug` adds every statement sent to the
+    /// warehouse. The debug log `<target-path>/logs/ghforge.log` is filtered by `GHFORGE_LOG`
+    /// instead (default `ghforge=debug`).
+    #[arg(long, global = true, value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+}
+
+/// Console verbosity, as dbt's `--log-level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+    /// Nothing on the console.
+    None,
+}
+
+impl LogLevel {
+    pub fn filter(self) -> tracing_subscriber::filter::LevelFilter {
+        use tracing_subscriber::filter::LevelFilter;
+        match self {
+            Self::Debug => LevelFilter::DEBUG,
+            Self::Info => LevelFilter::INFO,
+            Self::Warn => LevelFilter::WARN,
+            Self::Error => LevelFilter::ERROR,
+            Self::None => LevelFilter::OFF,
+        }
+    }
 }
 
 /// Log output format.
@@ -74,8 +103,9 @@ pub struct SelectionArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render every selected model and test to SQL under the target path and write
-    /// `manifest.json`; no database is touched.
+    /// Render every selected model and test to SQL under `<target-path>/compiled/`, write
+    /// `manifest.json`, and (on DuckDB, reading the database read-only) each node's plan under
+    /// `<target-path>/run/`. Nothing is written to the warehouse.
     Compile(CompileArgs),
     /// List project nodes (models, seeds, sources, tests) that a selection picks.
     #[command(alias = "list")]

@@ -17,15 +17,26 @@ use ghforge::settings::{Settings, process_env};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match ghforge::clock::Clock::from_env(std::env::var("GHFORGE_CLOCK").ok().as_deref()) {
+        Ok(clock) => ghforge::clock::install(clock),
+        Err(message) => {
+            eprintln!("error: {message}\nhint: unset GHFORGE_CLOCK to use the system clock");
+            return ExitCode::from(2);
+        }
+    }
+    // Colour on a terminal only, and never with NO_COLOR (https://no-color.org).
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let console = ghforge::logging::ConsoleOptions {
+        format: cli.global.log_format,
+        color,
+        level: cli.global.log_level.filter(),
+    };
+    ghforge::logging::init(console, std::env::var("GHFORGE_LOG").ok().as_deref());
     // Commands that need no project.
     if let Command::GenArchive(args) = &cli.command {
         return finish(commands::gen_archive::run(&cli.global, args));
     }
-    let console = ghforge::console::Console {
-        format: cli.global.log_format,
-        color: false,
-    };
-    ghforge::logging::init(std::env::var("GHFORGE_LOG").ok().as_deref(), console);
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let result = Settings::resolve(&cli.global, process_env(), home)
         .map_err(Error::from)

@@ -16,7 +16,6 @@ use crate::yaml;
 pub struct Settings {
     pub load: LoadInputs,
     pub log_format: LogFormat,
-    pub color: bool,
 }
 
 impl Settings {
@@ -86,9 +85,6 @@ impl Settings {
         let mut render = |raw: &str| render_config_string(raw, &cli_vars, &env, &target_values);
         let file =
             project_file::load(&path, &mut render).map_err(|d| d.relative_to(&project_dir))?;
-        // Colour on a terminal only, and never with NO_COLOR (https://no-color.org).
-        let color = env("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::io::IsTerminal::is_terminal(&std::io::stdout());
         Ok(Self {
             load: LoadInputs {
                 file,
@@ -97,7 +93,6 @@ impl Settings {
                 env,
             },
             log_format: args.log_format,
-            color,
         })
     }
 }

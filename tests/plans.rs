@@ -166,9 +166,50 @@ fn template_logs_are_json_lines_and_the_debug_log_holds_every_statement() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: {line}")))
         .collect();
-    let messages: Vec<&str> = lines.iter().filter_map(|l| l["msg"].as_str()).collect();
+    // dbt's structured-log shape: `info` on every line, `data.node_info` on node lines.
+    for line in &lines {
+        for field in ["name", "level", "ts", "msg", "invocation_id"] {
+            assert!(line["info"][field].is_string(), "no info.{field}: {line}");
+        }
+    }
+    let messages: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["info"]["msg"].as_str())
+        .collect();
     assert!(messages.contains(&"building a"), "{stdout}");
     assert!(messages.contains(&"careful"), "{stdout}");
+    let by_name = |name: &str| -> Vec<&serde_json::Value> {
+        lines.iter().filter(|l| l["info"]["name"] == name).collect()
+    };
+    let log_line = by_name("JinjaLogInfo");
+    assert_eq!(log_line.len(), 1, "{stdout}");
+    assert_eq!(
+        log_line[0]["data"]["node_info"]["unique_id"],
+        "model.logs.a"
+    );
+    assert_eq!(by_name("JinjaLogWarning")[0]["info"]["level"], "warn");
+    let results: Vec<_> = by_name("LogModelResult")
+        .into_iter()
+        .chain(by_name("LogTestResult"))
+        .collect();
+    assert_eq!(results.len(), 3, "{stdout}");
+    for result in results.iter().chain(&by_name("LogStartLine")) {
+        let info = &result["data"]["node_info"];
+        for field in [
+            "unique_id",
+            "node_status",
+            "node_started_at",
+            "node_finished_at",
+            "materialized",
+            "resource_type",
+        ] {
+            assert!(info[field].is_string(), "no node_info.{field}: {result}");
+        }
+    }
+    let test = &by_name("LogTestResult")[0]["data"]["node_info"];
+    assert_eq!(test["resource_type"], "test");
+    assert_eq!(test["node_status"], "pass");
+    assert_ne!(test["node_finished_at"], "");
     let log = std::fs::read_to_string(project.join("target/logs/ghforge.log")).expect("debug log");
     for statement in [
         "create table \"",
@@ -212,7 +253,7 @@ fn an_external_model_on_snowflake_is_a_plan_time_error_before_any_login() {
     insta::assert_snapshot!(common::transcript(&output, project), @r"
     exit code: 2
     --- stdout
-    [CLOCK]  Found 1 model, 0 seeds, 0 data tests, 0 sources, 0 macros
+    00:00:00  Found 1 model, 0 seeds, 0 data tests, 0 sources, 0 macros
     --- stderr
     error[config]: `daily`: writing a model as Parquet files (`materialized='external'`) is not supported on snowflake
       --> [PROJECT]/models/daily.sql

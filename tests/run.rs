@@ -288,18 +288,22 @@ fn log_format_json_prints_one_object_per_event() {
         .lines()
         .map(|line| serde_json::from_str(line).expect("each line is JSON"))
         .collect();
-    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    let names: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["info"]["name"].as_str())
+        .collect();
     assert_eq!(
         names,
         [
-            "found",
-            "concurrency",
-            "node_start",
-            "node_finished",
-            "finished",
-            "summary_nodes",
-            "summary"
+            "FoundStats",
+            "ConcurrencyLine",
+            "LogStartLine",
+            "LogModelResult",
+            "FinishedRunningStats",
+            "ModelsSummary",
+            "StatsLine"
         ]
     );
-    assert_eq!(events[3]["status"], "success");
+    assert_eq!(events[3]["data"]["status"], "success");
+    assert_eq!(events[3]["data"]["node_info"]["node_status"], "success");
 }

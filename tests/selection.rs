@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use ghforge::cli::{GlobalArgs, LogFormat, SelectionArgs};
+use ghforge::cli::{GlobalArgs, LogFormat, LogLevel, SelectionArgs};
 use ghforge::commands::load_and_select;
 use ghforge::graph::selector::IndirectSelection;
 use ghforge::settings::Settings;
@@ -24,6 +24,7 @@ fn settings(project: &Path) -> Settings {
         target: None,
         vars: None,
         log_format: LogFormat::Text,
+        log_level: LogLevel::Info,
     };
     Settings::resolve(&args, Arc::new(|_| None), None).expect("settings resolve")
 }

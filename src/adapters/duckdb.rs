@@ -20,6 +20,7 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// An open DuckDB database.
 pub struct DuckDbAdapter {
     root: Mutex<duckdb::Connection>,
+    access: Access,
 }
 
 impl DuckDbAdapter {
@@ -85,6 +86,7 @@ impl DuckDbAdapter {
         }
         Ok(Self {
             root: Mutex::new(connection),
+            access,
         })
     }
 }
@@ -182,12 +184,42 @@ impl Adapter for DuckDbAdapter {
         let connection = root
             .try_clone()
             .map_err(|err| AdapterError::new(format!("cannot open a connection: {err}")))?;
-        Ok(super::logged(Box::new(DuckDbSession { connection })))
+        Ok(super::logged(Box::new(DuckDbSession {
+            connection,
+            catalog: match self.access {
+                Access::ReadOnly => Catalog::Unread,
+                Access::ReadWrite => Catalog::Live,
+            },
+        })))
     }
 }
 
 struct DuckDbSession {
     connection: duckdb::Connection,
+    /// Read-only sessions (`--dry-run`, `compile`): nothing in this process can change the
+    /// catalog, so every relation's type is read once, in one query, instead of once per node.
+    catalog: Catalog,
+}
+
+type RelationKey = (String, String, String);
+
+/// How a session knows which relations exist.
+enum Catalog {
+    /// Asks the database each time (a session that writes).
+    Live,
+    /// Read-only, not read yet.
+    Unread,
+    /// Read-only: relation types by (database, schema, name).
+    Read(std::collections::HashMap<RelationKey, RelationType>),
+}
+
+/// `table_type` as a relation type.
+fn relation_type_of(kind: Option<&str>) -> Option<RelationType> {
+    match kind {
+        Some("VIEW") => Some(RelationType::View),
+        Some(_) => Some(RelationType::Table),
+        None => None,
+    }
 }
 
 fn failed(sql: &str, err: &duckdb::Error) -> AdapterError {
@@ -250,6 +282,32 @@ impl Session for DuckDbSession {
     }
 
     fn relation_type(&mut self, relation: &Relation) -> Result<Option<RelationType>, AdapterError> {
+        if matches!(self.catalog, Catalog::Unread) {
+            let table = self.query(
+                "select table_catalog, table_schema, table_name, table_type from information_schema.tables",
+            )?;
+            let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+            let relations = table
+                .rows
+                .iter()
+                .filter_map(|row| match row.as_slice() {
+                    [database, schema, name, kind] => Some((
+                        (text(database), text(schema), text(name)),
+                        relation_type_of(kind.as_str())?,
+                    )),
+                    _ => None,
+                })
+                .collect();
+            self.catalog = Catalog::Read(relations);
+        }
+        if let Catalog::Read(relations) = &self.catalog {
+            let key = (
+                relation.database.clone(),
+                relation.schema.clone(),
+                relation.identifier.clone(),
+            );
+            return Ok(relations.get(&key).copied());
+        }
         let sql = format!(
             "select table_type from information_schema.tables where table_catalog = {} and table_schema = {} and table_name = {}",
             literal(&relation.database),
@@ -261,11 +319,7 @@ impl Session for DuckDbSession {
             .rows
             .first()
             .and_then(|row| row.first())
-            .and_then(|kind| match kind.as_str() {
-                Some("VIEW") => Some(RelationType::View),
-                Some(_) => Some(RelationType::Table),
-                None => None,
-            }))
+            .and_then(|kind| relation_type_of(kind.as_str())))
     }
 
     fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, AdapterError> {

@@ -1,42 +1,46 @@
 //! `ghforge compile`: render selected models and tests to SQL files and write the manifest.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::adapters::duckdb::Access;
 use crate::artifacts::manifest::{self, Invocation};
 use crate::cli::CompileArgs;
-use crate::compile::{compile, write_compiled};
+use crate::compile::{compile, write_compiled, write_plans};
 use crate::error::Result;
+use crate::execute::{RunOptions, plan_nodes};
 use crate::project::nodes::ResourceType;
+use crate::project::profiles::Warehouse;
 use crate::settings::Settings;
 
 use super::{found_summary, load_and_select};
 
 pub fn run(settings: Settings, args: &CompileArgs) -> Result<i32> {
-    let started = Instant::now();
+    let started = crate::clock::now();
     let loaded = load_and_select(
         settings,
         &args.selection,
         &[ResourceType::Model, ResourceType::Test],
     )?;
     let console = loaded.console;
-    console.info("found", &found_summary(&loaded.project), json!({}));
+    console.info("FoundStats", &found_summary(&loaded.project), json!({}));
     let compiled = compile(&loaded.project, &loaded.dag, &loaded.selected)?;
     let target_dir = loaded.target_dir();
     write_compiled(&loaded.project, &target_dir, &compiled)?;
     let invocation = invocation();
     let manifest = manifest::build(&loaded.project, &loaded.dag, &compiled, &invocation);
     manifest::write(&target_dir, &manifest)?;
+    write_plans_of(&loaded);
     console.info(
-        "compiled",
+        "CompileComplete",
         &format!(
             "Compiled {} nodes into {}/compiled in {:.2}s",
             compiled.len(),
             loaded.project.file.target_path,
-            started.elapsed().as_secs_f64()
+            crate::clock::since(started).as_secs_f64()
         ),
-        json!({"nodes": compiled.len(), "elapsed_s": started.elapsed().as_secs_f64()}),
+        json!({"nodes": compiled.len(), "elapsed_s": crate::clock::since(started).as_secs_f64()}),
     );
     // The process exits next: skip freeing (see `Loaded::finish`).
     std::mem::forget(manifest);
@@ -45,25 +49,51 @@ pub fn run(settings: Settings, args: &CompileArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// A fresh invocation id and timestamps for artifacts.
+/// Next to each compiled file, the node's plan under `<target-path>/run/` (as `run` writes it),
+/// on an embedded DuckDB target: introspection reads the database, read-only, so an incremental
+/// model shows the strategy it would apply now. A Snowflake target is not logged in to by
+/// `compile`; its plans are written by `run --dry-run`. Plans are a convenience here: a database
+/// that cannot be read is a warning, not a failed compile.
+fn write_plans_of(loaded: &super::Loaded) {
+    let project = &loaded.project;
+    let Warehouse::DuckDb(duck) = &project.target.warehouse else {
+        return;
+    };
+    let warn = |message: String| loaded.console.warn("PlansNotWritten", &message);
+    let adapter = match super::warehouse::open_duckdb(&project.target, duck, Access::ReadOnly) {
+        Ok(adapter) => adapter,
+        Err(err) => return warn(format!("plans not written under run/: {err}")),
+    };
+    let options = RunOptions {
+        threads: 1,
+        full_refresh: false,
+        fail_fast: false,
+        tests_gate_children: false,
+    };
+    let planned = match plan_nodes(project, &loaded.dag, &loaded.selected, &adapter, options) {
+        Ok(planned) => planned,
+        Err(message) => return warn(format!("plans not written under run/: {message}")),
+    };
+    let mut plans = BTreeMap::new();
+    for (id, plan) in &planned {
+        match plan {
+            Ok(plan) => {
+                plans.insert(id.clone(), plan);
+            }
+            Err(message) => warn(format!("cannot plan `{id}`: {message}")),
+        }
+    }
+    if let Err(err) = write_plans(project, &loaded.target_dir(), &plans) {
+        warn(format!("plans not written under run/: {err}"));
+    }
+}
+
+/// The invocation id and timestamps for artifacts written now.
 pub fn invocation() -> Invocation {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let seed = crate::checksum::md5(&format!("{}-{}", now.as_nanos(), std::process::id()));
-    let generated_at = chrono::DateTime::<chrono::Utc>::from(SystemTime::now())
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string();
+    let now = crate::clock::now();
     Invocation {
-        invocation_id: format!(
-            "{}-{}-{}-{}-{}",
-            &seed[..8],
-            &seed[8..12],
-            &seed[12..16],
-            &seed[16..20],
-            &seed[20..32]
-        ),
-        generated_at,
-        created_at: now.as_secs_f64(),
+        invocation_id: crate::invocation::id().to_owned(),
+        generated_at: now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        created_at: now.timestamp_micros() as f64 / 1e6,
     }
 }

@@ -12,11 +12,10 @@ use crate::settings::Settings;
 pub fn run(settings: Settings) -> Result<i32> {
     let console = Console {
         format: settings.log_format,
-        color: settings.color,
     };
     let file = &settings.load.file;
     let target = &settings.load.target;
-    let line = |event: &str, text: String| console.info(event, &text, json!({}));
+    let line = |item: &str, text: String| console.info("DebugCmdOut", &text, json!({"item": item}));
     line(
         "version",
         format!("ghforge version: {}", env!("CARGO_PKG_VERSION")),
@@ -85,7 +84,7 @@ pub fn run(settings: Settings) -> Result<i32> {
             Ok(0)
         }
         Err(err) => {
-            console.warn("connection", &format!("connection test: FAILED\n{err}"));
+            console.warn("DebugCmdResult", &format!("connection test: FAILED\n{err}"));
             Ok(1)
         }
     }

@@ -15,7 +15,6 @@ use crate::error::{Diagnostic, DiagnosticKind, Error, Result, io_error};
 pub fn run(global: &GlobalArgs, args: &GenArchiveArgs) -> Result<i32> {
     let console = Console {
         format: global.log_format,
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let hour = |text: &str, flag: &str| {
         Hour::parse(text).map_err(|message| {
@@ -50,7 +49,7 @@ pub fn run(global: &GlobalArgs, args: &GenArchiveArgs) -> Result<i32> {
         .map_err(|err| Error::Execution(io_error(&args.out, "write hour files into", &err)))?;
     for file in &files {
         console.info(
-            "hour_written",
+            "HourWritten",
             &format!(
                 "wrote {} ({} events, {} lines, {} duplicates, {} malformed, {} KiB)",
                 file.path.display(),
@@ -66,7 +65,7 @@ pub fn run(global: &GlobalArgs, args: &GenArchiveArgs) -> Result<i32> {
     }
     let events: usize = files.iter().map(|f| f.events).sum();
     console.info(
-        "generated",
+        "ArchiveGenerated",
         &format!(
             "Generated {} hour files, {events} events, in {:.2}s.",
             files.len(),

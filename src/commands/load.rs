@@ -22,7 +22,6 @@ use crate::storage::Location;
 pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
     let console = Console {
         format: settings.log_format,
-        color: settings.color,
     };
     let usage = |message: String, hint: &str| {
         Error::Project(Diagnostic::new(DiagnosticKind::Project, message).hint(hint))
@@ -127,7 +126,7 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
     let failed = count(|o| matches!(o, HourOutcome::Failed(_)));
     let seconds = started.elapsed().as_secs_f64();
     console.info(
-        "load_summary",
+        "LoadSummary",
         &format!(
             "Done. {total} hours: {loaded} loaded ({rows} rows, {quarantined} quarantined), {} skipped, {} missing, {failed} failed in {seconds:.2}s ({:.0} events/s).",
             count(|o| matches!(o, HourOutcome::Skipped)),
@@ -287,7 +286,7 @@ fn hours_of(args: &LoadArgs) -> Result<Vec<Hour>, String> {
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("`--last {last}` is not a number of hours like `6h`"))?;
         // The last `count` complete hours before the current one.
-        let last_complete = Hour::containing(chrono::Utc::now()).previous();
+        let last_complete = Hour::containing(crate::clock::now()).previous();
         let first = (1..count).fold(last_complete, |hour, _| hour.previous());
         return Ok(Hour::range(first, last_complete));
     }
@@ -300,13 +299,13 @@ fn print_hour(console: &Console, report: &HourReport) {
     let seconds = report.elapsed.as_secs_f64();
     for (attempt, reason) in report.retried.iter().enumerate() {
         console.warn(
-            "hour_retried",
+            "HourRetried",
             &format!("{hour}: attempt {} failed, retried: {reason}", attempt + 1),
         );
     }
     match &report.outcome {
         HourOutcome::Loaded { rows, quarantined, bytes } => console.info(
-            "hour_loaded",
+            "HourLoaded",
             &format!(
                 "loaded {hour}: {rows} rows, {quarantined} quarantined, {:.1} MiB in {seconds:.2}s ({:.0} events/s)",
                 *bytes as f64 / 1_048_576.0,
@@ -315,11 +314,11 @@ fn print_hour(console: &Console, report: &HourReport) {
             json!({"hour": hour.to_string(), "rows": rows, "quarantined": quarantined, "bytes": bytes}),
         ),
         HourOutcome::Skipped => console.info(
-            "hour_skipped",
+            "HourSkipped",
             &format!("skipped {hour}: already loaded (use --force to reload)"),
             json!({"hour": hour.to_string()}),
         ),
-        HourOutcome::Missing => console.warn("hour_missing", &format!("{hour} is missing from the source (recorded as missing)")),
-        HourOutcome::Failed(message) => console.warn("hour_failed", &format!("{hour} failed: {message}")),
+        HourOutcome::Missing => console.warn("HourMissing", &format!("{hour} is missing from the source (recorded as missing)")),
+        HourOutcome::Failed(message) => console.warn("HourFailed", &format!("{hour} failed: {message}")),
     }
 }

@@ -39,7 +39,7 @@ pub fn run(settings: Settings, args: &LsArgs) -> Result<i32> {
     let _ = out.flush();
     drop(out);
     if loaded.selected.is_empty() {
-        console.warn("no_nodes", "no nodes selected");
+        console.warn("NoNodesForSelectionCriteria", "no nodes selected");
     }
     loaded.finish();
     Ok(0)

@@ -50,7 +50,6 @@ pub fn load_and_select(
 ) -> Result<Loaded> {
     let console = Console {
         format: settings.log_format,
-        color: settings.color,
     };
     // Check the selector before the (possibly long) load.
     let parsed = parse_selection(&selection.select, &selection.exclude)?;

@@ -5,7 +5,6 @@
 //! Exit 1 when a node failed or an error-severity test failed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 use serde_json::json;
 
@@ -61,12 +60,12 @@ impl Kind {
 }
 
 pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
-    let started = Instant::now();
+    let started = crate::clock::now();
     let loaded = load_and_select(settings, &args.selection, kind.resource_types())?;
     let console = loaded.console;
     let project = &loaded.project;
     let dag = &loaded.dag;
-    console.info("found", &found_summary(project), json!({}));
+    console.info("FoundStats", &found_summary(project), json!({}));
     // Ephemeral models are inlined into their children; nothing of theirs runs.
     let nodes: BTreeSet<NodeId> = loaded
         .selected
@@ -83,7 +82,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     let adapter = open_adapter(&project.target, access)?;
     let threads = args.threads.unwrap_or(project.target.threads).max(1);
     console.info(
-        "concurrency",
+        "ConcurrencyLine",
         &format!(
             "Concurrency: {threads} threads (target='{}')",
             project.target.name
@@ -92,7 +91,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     );
     if nodes.is_empty() {
         console.warn(
-            "no_nodes",
+            "NoNodesForSelectionCriteria",
             "nothing to run: the selection matched no nodes of this kind",
         );
     }
@@ -142,7 +141,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     } else {
         None
     };
-    let elapsed = started.elapsed();
+    let elapsed = crate::clock::since(started);
     let failed = summarize(&console, project, &results, elapsed);
 
     let target_dir = loaded.target_dir();
@@ -224,7 +223,7 @@ fn dry_run(
         match plan {
             Ok(plan) => {
                 console.info(
-                    "plan",
+                    "NodePlan",
                     &format!("{heading}\n{}", plan.to_string().trim_end()),
                     json!({"unique_id": id, "plan": plan.to_string()}),
                 );
@@ -233,7 +232,7 @@ fn dry_run(
             Err(message) => {
                 failed += 1;
                 console.info(
-                    "plan_error",
+                    "NodePlanError",
                     &format!("{heading}\n  cannot plan: {message}"),
                     json!({"unique_id": id, "error": message}),
                 );
@@ -242,7 +241,7 @@ fn dry_run(
     }
     write_plans(project, &loaded.target_dir(), &plans)?;
     console.info(
-        "summary",
+        "DryRunSummary",
         &format!(
             "Dry run: {} planned, {failed} could not be planned; nothing was written to the warehouse.",
             total - failed
@@ -297,7 +296,7 @@ fn summarize(
             .count()
     };
     console.info(
-        "finished",
+        "FinishedRunningStats",
         &format!(
             "Finished running {} nodes in {:.2}s.",
             results.len(),
@@ -321,7 +320,7 @@ fn summarize(
     if !problems.is_empty() {
         let warnings = problems.len() - errors;
         console.info(
-            "problems",
+            "EndOfRunSummary",
             &format!("Completed with {errors} error(s) and {warnings} warning(s):"),
             json!({"errors": errors, "warnings": warnings}),
         );
@@ -333,7 +332,7 @@ fn summarize(
                 _ => "Error in",
             };
             console.info(
-                "problem_detail",
+                "RunResultError",
                 &format!(
                     "  {label} {} {} ({}):\n{}",
                     node.resource_type(),
@@ -349,7 +348,7 @@ fn summarize(
     let tests_total = results.len() - models_total;
     if models_total > 0 {
         console.info(
-            "summary_nodes",
+            "ModelsSummary",
             &format!(
                 "Models and seeds: OK={} ERROR={} SKIP={} TOTAL={models_total}",
                 count(NodeStatus::Success, false),
@@ -361,7 +360,7 @@ fn summarize(
     }
     if tests_total > 0 {
         console.info(
-            "summary_tests",
+            "TestsSummary",
             &format!(
                 "Tests: PASS={} WARN={} FAIL={} ERROR={} SKIP={} TOTAL={tests_total}",
                 count(NodeStatus::Pass, true),
@@ -378,7 +377,7 @@ fn summarize(
     let warn = all(NodeStatus::Warn);
     let skip = all(NodeStatus::Skipped);
     console.info(
-        "summary",
+        "StatsLine",
         &format!(
             "Done. PASS={pass} WARN={warn} ERROR={errors} SKIP={skip} TOTAL={}",
             results.len()

@@ -3,6 +3,7 @@
 //! `--fail-fast` stops scheduling.
 
 mod node;
+mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -64,7 +65,7 @@ impl Timing {
         Self {
             name,
             started_at,
-            completed_at: SystemTime::now(),
+            completed_at: crate::clock::system_now(),
         }
     }
 }
@@ -264,11 +265,18 @@ pub fn run_nodes(
             let shared = &shared;
             let position = &position;
             let graph = &graph;
-            scope.spawn(move || {
-                worker(
-                    thread, session, shared, context, graph, console, total, position,
-                )
-            });
+            // Named as dbt names its threads (`thread` in JSON log lines).
+            let spawned = std::thread::Builder::new()
+                .name(format!("Thread-{} (worker)", thread + 1))
+                .spawn_scoped(scope, move || {
+                    worker(
+                        thread, session, shared, context, graph, console, total, position,
+                    )
+                });
+            // The other workers take this one's share of the nodes.
+            if let Err(err) = spawned {
+                tracing::error!("cannot start worker thread {}: {err}", thread + 1);
+            }
         }
     });
     let (mutex, _) = shared;
@@ -338,12 +346,16 @@ fn worker(
         let _span = tracing::debug_span!(
             "node",
             unique_id = %id,
+            node_name = %node.name,
+            node_path = %node.path,
+            resource_type = node.resource_type().as_str(),
+            materialized = node.config.materialized.as_str(),
             index = index + 1,
             total,
             thread
         )
         .entered();
-        console.node_start(index + 1, total, &describe(node));
+        report::node_start(console, index + 1, total, node);
         // A panic in one node must not leave the others waiting for ever: it becomes an error.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             node::run(context, node, &session, thread)
@@ -355,7 +367,7 @@ fn worker(
                 "internal error: ghforge panicked while running this node",
             )
         });
-        console.node_done(index + 1, total, node, &result);
+        report::node_done(console, index + 1, total, node, &result);
         let mut schedule = mutex.lock().unwrap_or_else(PoisonError::into_inner);
         schedule.running -= 1;
         let failed = result.status.blocks_descendants();
@@ -392,7 +404,7 @@ fn worker(
                     node,
                     "skipped because an earlier node failed and --fail-fast is set",
                 );
-                console.node_done(position[&id] + 1, total, node, &result);
+                report::node_done(console, position[&id] + 1, total, node, &result);
                 schedule.results.push(result);
             }
         }
@@ -423,7 +435,7 @@ fn skip_descendants(
         }
         let node = &project.nodes[id];
         let result = node::skipped(node, &format!("skipped because `{failed_name}` failed"));
-        console.node_done(position[id] + 1, total, node, &result);
+        report::node_done(console, position[id] + 1, total, node, &result);
         schedule.results.push(result);
     }
 }
@@ -431,8 +443,9 @@ fn skip_descendants(
 /// A node's plan, or why it could not be planned.
 pub type PlannedNode = (NodeId, Result<crate::plan::Plan, String>);
 
-/// The plan of each of `nodes` in DAG order, without running any (`--dry-run`): one session,
-/// introspection only. A node that cannot be planned gives its error instead.
+/// The plan of each of `nodes` (but ephemeral models) in DAG order, without running any
+/// (`--dry-run`, `compile`): one session, introspection only. A node that cannot be planned
+/// gives its error instead.
 pub fn plan_nodes(
     project: &Project,
     dag: &Dag,
@@ -454,10 +467,15 @@ pub fn plan_nodes(
         Arc::new(Mutex::new(adapter.session().map_err(|err| {
             format!("Database error: cannot open a connection: {err}")
         })?));
+    // Ephemeral models are inlined into their children: they have no plan of their own.
     Ok(dag
         .topological_order()
         .into_iter()
         .filter(|id| nodes.contains(id))
+        .filter(|id| {
+            project.nodes[id].config.materialized
+                != crate::project::config::Materialization::Ephemeral
+        })
         .map(|id| {
             let plan = node::dry_run(context, &project.nodes[&id], &session).map(|p| p.plan);
             (id, plan)

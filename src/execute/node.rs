@@ -4,7 +4,6 @@
 //! open transaction on error.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
 
 use crate::adapters::{AdapterError, RelationType, Session};
 use crate::compile::Compiler;
@@ -126,8 +125,7 @@ pub fn run(
     session: &SharedSession,
     thread: usize,
 ) -> NodeResult {
-    let started = Instant::now();
-    let started_at = SystemTime::now();
+    let started_at = crate::clock::system_now();
     let mut timing = Vec::new();
     let outcome = execute(context, node, session, &mut timing).unwrap_or_else(|failure| Outcome {
         status: NodeStatus::Error,
@@ -146,7 +144,9 @@ pub fn run(
         status,
         message: outcome.message,
         timing,
-        execution_time: started.elapsed(),
+        execution_time: crate::clock::system_now()
+            .duration_since(started_at)
+            .unwrap_or_default(),
         rows_affected: outcome.rows_affected,
         failures: outcome.failures,
         adapter_message: (status != NodeStatus::Error).then(|| "OK".to_owned()),
@@ -180,7 +180,7 @@ fn prepare(
     } = context;
     let db_error =
         |err: AdapterError| Failure::new(format!("Database error: {}", err.message), None);
-    let compile_started = SystemTime::now();
+    let compile_started = crate::clock::system_now();
     let runner = runner_of(session);
     if matches!(node.kind, NodeKind::Test { .. }) {
         let sql = compiler
@@ -288,7 +288,12 @@ fn prepare(
         });
         files = Some((place, storage));
     }
-    let token = chrono::Utc::now().format("%Y%m%dT%H%M%S%6f").to_string();
+    // Unique per run: the clock may be fixed (`GHFORGE_CLOCK`), the process id differs.
+    let token = format!(
+        "{}p{:010}",
+        crate::clock::now().format("%Y%m%dT%H%M%S%6f"),
+        std::process::id()
+    );
     let work = NodeWork::Model {
         sql: &sql,
         pre_hooks: &pre_hooks,
@@ -319,7 +324,7 @@ fn execute(
     timing: &mut Vec<Timing>,
 ) -> Result<Outcome, Failure> {
     let prepared = prepare(context, node, session, timing)?;
-    let execute_started = SystemTime::now();
+    let execute_started = crate::clock::system_now();
     let failed = |message: String, prepared: &Prepared| Failure {
         message,
         compiled: prepared.compiled.clone(),

@@ -226,9 +226,9 @@ fn log(
     kwargs.assert_all_used()?;
     let compiling = NodeState::of(state).is_ok_and(|n| matches!(n.phase, Phase::Compile(_)));
     if compiling && info.unwrap_or(false) {
-        tracing::info!(target: crate::logging::USER_TARGET, "{message}");
+        tracing::info!(target: crate::console::USER_TARGET, "{message}");
     } else if compiling {
-        tracing::debug!(target: crate::logging::USER_TARGET, "{message}");
+        tracing::debug!(target: crate::console::USER_TARGET, "{message}");
     }
     Ok(String::new())
 }
@@ -350,7 +350,7 @@ impl Object for Exceptions {
         match method {
             "raise_compiler_error" => Err(user_error(message, None)),
             "warn" => {
-                tracing::warn!(target: crate::logging::USER_TARGET, "{message}");
+                tracing::warn!(target: crate::console::USER_TARGET, "{message}");
                 Ok(Value::from(""))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),

@@ -222,7 +222,7 @@ fn append_hour(
         Value::Timestamp(TimeUnit::Microsecond, at.timestamp_micros())
     };
     let hour_value = micros(hour.start());
-    let loaded_at = micros(chrono::Utc::now());
+    let loaded_at = micros(crate::clock::now());
     let mut landed = Landed::default();
     let mut timeline = 0u64;
     let mut events = connection.appender_to_db("events", "bronze")?;

@@ -131,7 +131,7 @@ fn insert_hour(
     let columns = HourColumns {
         hour: stamp(hour.start()),
         source: source.to_owned(),
-        loaded_at: stamp(chrono::Utc::now()),
+        loaded_at: stamp(crate::clock::now()),
     };
     for table in ["events", "quarantine"] {
         session.execute_bound(
@@ -197,7 +197,7 @@ fn insert_hour(
         .bind(body.bytes)
         .bind(body.checksum.to_owned())
         .bind(columns.loaded_at.clone())
-        .bind(stamp(chrono::Utc::now())),
+        .bind(stamp(crate::clock::now())),
     )?;
     Ok(Landed {
         bytes: body.bytes,
