@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::error::{Diagnostic, io_error};
 use crate::graph::Dag;
-use crate::jinja::{CompileInputs, QueryRunner, Resolved, Resolver};
+use crate::jinja::{CompileInputs, QueryRunner, ResolveError, Resolved, Resolver};
 use crate::project::Project;
 use crate::project::config::Materialization;
 use crate::project::nodes::{Node, NodeId, NodeKind, Relation};
@@ -29,11 +29,11 @@ struct ProjectResolver {
 }
 
 impl Resolver for ProjectResolver {
-    fn resolve_ref(&self, _package: Option<&str>, name: &str) -> Result<Resolved, String> {
+    fn resolve_ref(&self, _package: Option<&str>, name: &str) -> Result<Resolved, ResolveError> {
         let (relation, ephemeral) = self
             .refs
             .get(name)
-            .ok_or_else(|| format!("`{name}` is not a model or seed of this project"))?;
+            .ok_or_else(|| ResolveError::UnknownRef(name.to_owned()))?;
         if !*ephemeral {
             return Ok(Resolved::Relation(relation.clone()));
         }
@@ -43,7 +43,7 @@ impl Resolver for ProjectResolver {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(name)
             .cloned()
-            .ok_or_else(|| format!("ephemeral model `{name}` was not compiled before its child"))?;
+            .ok_or_else(|| ResolveError::EphemeralNotCompiled(name.to_owned()))?;
         Ok(Resolved::Ephemeral {
             cte_name: format!("__dbt__cte__{name}"),
             sql,
@@ -54,11 +54,11 @@ impl Resolver for ProjectResolver {
         &self,
         source: &str,
         table: &str,
-    ) -> Result<(Relation, Option<String>), String> {
+    ) -> Result<(Relation, Option<String>), ResolveError> {
         self.sources
             .get(&(source.to_owned(), table.to_owned()))
             .cloned()
-            .ok_or_else(|| format!("source `{source}.{table}` is not declared"))
+            .ok_or_else(|| ResolveError::UnknownSource(source.to_owned(), table.to_owned()))
     }
 }
 

@@ -25,4 +25,5 @@ pub mod schema_tests;
 pub mod settings;
 pub mod storage;
 pub mod suggest;
+pub mod types;
 pub mod yaml;

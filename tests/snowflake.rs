@@ -566,7 +566,7 @@ fn passwords_and_private_keys_never_reach_output_or_artifacts() {
 
 #[test]
 fn a_bronze_hour_lands_with_its_ledger_row_and_reloads_idempotently() {
-    use ghforge::adapters::snowflake::bronze;
+    use ghforge::load::snowflake as bronze;
     let database = database("bronze");
     let snowflake = SnowflakeTarget {
         account: "ghforge-test".to_owned(),

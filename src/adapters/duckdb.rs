@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use duckdb::types::{TimeUnit, Value};
 
-use crate::jinja::objects::QueryTable;
 use crate::project::nodes::Relation;
 use crate::project::profiles::{DuckDbTarget, S3Config};
+use crate::types::QueryTable;
 
 use super::{Adapter, AdapterError, AdapterErrorKind, Column, RelationType, Response, Session};
 

@@ -9,8 +9,8 @@ pub mod snowflake;
 
 use std::fmt;
 
-use crate::jinja::objects::QueryTable;
 use crate::project::nodes::Relation;
+use crate::types::QueryTable;
 
 /// What kind of object a relation is in the warehouse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

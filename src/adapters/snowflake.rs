@@ -16,7 +16,6 @@
 //! Secrets: passwords, passphrases and key text only go into the connector's login; errors name
 //! the key file, never its contents.
 
-pub mod bronze;
 mod statements;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,9 +26,9 @@ use snowflake_connector_rs::{
     KeyPairConfig, SessionConfig,
 };
 
-use crate::jinja::objects::QueryTable;
 use crate::project::nodes::Relation;
 use crate::project::profiles::{SnowflakeTarget, Target};
+use crate::types::QueryTable;
 
 use super::{Adapter, AdapterError, AdapterErrorKind, Column, RelationType, Response, Session};
 

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::adapters::Session;
-use crate::adapters::snowflake::bronze::{self as snowflake_bronze, SnowflakeSink};
 use crate::archive::hours::Hour;
 use crate::cli::LoadArgs;
 use crate::console::Console;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
 use crate::load::bronze::{self, BronzeSink};
 use crate::load::objects::{self, ObjectSink, Objects};
+use crate::load::snowflake::{self as snowflake_bronze, SnowflakeSink};
 use crate::load::{Backoff, Fetcher, HourOutcome, HourReport, Options, Sink, Source, load};
 use crate::project::profiles::Warehouse;
 use crate::settings::Settings;
@@ -193,7 +193,7 @@ fn duckdb_sinks(
             })?;
             let storage = location.open(target.s3.as_ref()).map_err(|err| {
                 Error::Execution(
-                    Diagnostic::new(DiagnosticKind::Execution, err.0)
+                    Diagnostic::new(DiagnosticKind::Execution, err.to_string())
                         .hint("check the target's `s3:` settings in profiles.yml"),
                 )
             })?;

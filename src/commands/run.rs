@@ -104,11 +104,11 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     if args.dry_run {
         return dry_run(&loaded, &nodes, adapter.as_ref(), options);
     }
-    let hook_failure = |stage: &str, message: String| {
+    let hook_failure = |stage: &str, err: crate::execute::RunError| {
         Error::Execution(
             Diagnostic::new(
                 DiagnosticKind::Execution,
-                format!("`{stage}` failed: {message}"),
+                format!("`{stage}` failed: {err}"),
             )
             .in_file(&project.file.file_name)
             .hint(format!("fix the `{stage}` hooks in the project file")),
@@ -117,7 +117,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     let hooks = matches!(kind, Kind::Run | Kind::Build);
     if hooks {
         run_project_hooks(project, dag, &project.file.on_run_start, adapter.as_ref())
-            .map_err(|message| hook_failure("on-run-start", message))?;
+            .map_err(|err| hook_failure("on-run-start", err))?;
     }
     let mut results = run_nodes(project, dag, &nodes, adapter.as_ref(), options, &console);
     if kind == Kind::Run && !args.no_tests {
@@ -137,7 +137,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     let end_failure = if hooks {
         run_project_hooks(project, dag, &project.file.on_run_end, adapter.as_ref())
             .err()
-            .map(|message| hook_failure("on-run-end", message))
+            .map(|err| hook_failure("on-run-end", err))
     } else {
         None
     };
@@ -212,8 +212,9 @@ fn dry_run(
 ) -> Result<i32> {
     let project = &loaded.project;
     let console = &loaded.console;
-    let planned = plan_nodes(project, &loaded.dag, nodes, adapter, options)
-        .map_err(|message| Error::Execution(Diagnostic::new(DiagnosticKind::Execution, message)))?;
+    let planned = plan_nodes(project, &loaded.dag, nodes, adapter, options).map_err(|err| {
+        Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.to_string()))
+    })?;
     let total = planned.len();
     let mut failed = 0;
     let mut plans = BTreeMap::new();
@@ -234,7 +235,7 @@ fn dry_run(
                 console.info(
                     "NodePlanError",
                     &format!("{heading}\n  cannot plan: {message}"),
-                    json!({"unique_id": id, "error": message}),
+                    json!({"unique_id": id, "error": message.to_string()}),
                 );
             }
         }

@@ -2,6 +2,7 @@
 //! warehouse session each). A failed node marks its descendants skipped; the rest go on, unless
 //! `--fail-fast` stops scheduling.
 
+mod error;
 mod node;
 mod report;
 
@@ -16,6 +17,7 @@ use crate::graph::Dag;
 use crate::project::Project;
 use crate::project::nodes::NodeId;
 
+pub use error::{NodeError, RunError};
 pub use node::{NodeContext, describe};
 
 /// How a node ended, with dbt's status words.
@@ -441,7 +443,7 @@ fn skip_descendants(
 }
 
 /// A node's plan, or why it could not be planned.
-pub type PlannedNode = (NodeId, Result<crate::plan::Plan, String>);
+pub type PlannedNode = (NodeId, Result<crate::plan::Plan, NodeError>);
 
 /// The plan of each of `nodes` (but ephemeral models) in DAG order, without running any
 /// (`--dry-run`, `compile`): one session, introspection only. A node that cannot be planned
@@ -452,11 +454,11 @@ pub fn plan_nodes(
     nodes: &BTreeSet<NodeId>,
     adapter: &dyn Adapter,
     options: RunOptions,
-) -> Result<Vec<PlannedNode>, String> {
+) -> Result<Vec<PlannedNode>, RunError> {
     let compiler = Compiler::new(project, dag);
     compiler
         .prepare_ephemerals(nodes)
-        .map_err(|err| err.to_string())?;
+        .map_err(RunError::Compile)?;
     let context = NodeContext {
         project,
         compiler: &compiler,
@@ -464,9 +466,7 @@ pub fn plan_nodes(
         options,
     };
     let session: node::SharedSession =
-        Arc::new(Mutex::new(adapter.session().map_err(|err| {
-            format!("Database error: cannot open a connection: {err}")
-        })?));
+        Arc::new(Mutex::new(adapter.session().map_err(RunError::Connect)?));
     // Ephemeral models are inlined into their children: they have no plan of their own.
     Ok(dag
         .topological_order()
@@ -489,20 +489,18 @@ pub fn run_project_hooks(
     dag: &Dag,
     hooks: &[String],
     adapter: &dyn Adapter,
-) -> Result<(), String> {
+) -> Result<(), RunError> {
     if hooks.is_empty() {
         return Ok(());
     }
     let compiler = Compiler::new(project, dag);
-    let mut session = adapter.session().map_err(|err| err.message)?;
+    let mut session = adapter.session().map_err(RunError::Connect)?;
     for hook in hooks {
         let sql = compiler
             .render_project_hook(hook, None)
-            .map_err(|d| d.to_string())?;
+            .map_err(RunError::Compile)?;
         if !sql.trim().is_empty() {
-            session
-                .execute(&sql)
-                .map_err(|err| format!("Database error in a project hook: {}", err.message))?;
+            session.execute(&sql).map_err(RunError::Hook)?;
         }
     }
     Ok(())

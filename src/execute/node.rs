@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::adapters::{AdapterError, RelationType, Session};
 use crate::compile::Compiler;
 use crate::jinja::QueryRunner;
-use crate::jinja::objects::QueryTable;
 use crate::materialize::external::External;
 use crate::materialize::{NodeWork, external_settings, node_plan};
 use crate::plan::{Dialect, Facts, Plan, Step};
@@ -17,7 +16,9 @@ use crate::project::config::Materialization;
 use crate::project::nodes::{Node, NodeKind};
 use crate::schema_tests::{self, TestOutcome};
 use crate::storage::{Location, Storage, StorageError};
+use crate::types::{QueryError, QueryTable};
 
+use super::error::NodeError;
 use super::{NodeResult, NodeStatus, RunOptions, Timing};
 
 /// A worker's session, shared with `run_query` in the templates it compiles.
@@ -35,9 +36,12 @@ impl std::fmt::Debug for SharedSessionDebug {
 }
 
 impl QueryRunner for SessionRunner {
-    fn query(&self, sql: &str) -> Result<QueryTable, String> {
+    fn query(&self, sql: &str) -> Result<QueryTable, QueryError> {
         let mut session = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
-        session.query(sql).map_err(|err| err.message)
+        session.query(sql).map_err(|err| QueryError {
+            message: err.message,
+            sql: sql.to_owned(),
+        })
     }
 }
 
@@ -93,17 +97,17 @@ struct Outcome {
     failures: Option<u64>,
 }
 
-/// A failed node: the message, with the compiled SQL and plan when it got that far.
+/// A failed node: why, with the compiled SQL and plan when it got that far.
 struct Failure {
-    message: String,
+    error: NodeError,
     compiled: Option<String>,
     plan: Option<Plan>,
 }
 
 impl Failure {
-    fn new(message: impl Into<String>, compiled: Option<String>) -> Self {
+    fn new(error: impl Into<NodeError>, compiled: Option<String>) -> Self {
         Self {
-            message: message.into(),
+            error: error.into(),
             compiled,
             plan: None,
         }
@@ -129,7 +133,7 @@ pub fn run(
     let mut timing = Vec::new();
     let outcome = execute(context, node, session, &mut timing).unwrap_or_else(|failure| Outcome {
         status: NodeStatus::Error,
-        message: failure.message,
+        message: failure.error.to_string(),
         compiled: failure.compiled,
         plan: failure.plan,
         rows_affected: None,
@@ -178,14 +182,13 @@ fn prepare(
         dialect,
         options,
     } = context;
-    let db_error =
-        |err: AdapterError| Failure::new(format!("Database error: {}", err.message), None);
+    let db_error = |err: AdapterError| Failure::new(err, None);
     let compile_started = crate::clock::system_now();
     let runner = runner_of(session);
     if matches!(node.kind, NodeKind::Test { .. }) {
         let sql = compiler
             .compile_node(node, false, Some(runner))
-            .map_err(|d| Failure::new(format!("Compilation error: {d}"), None))?
+            .map_err(|d| Failure::new(NodeError::Compile(d), None))?
             .sql;
         timing.push(Timing::since("compile", compile_started));
         let plan = node_plan(
@@ -194,7 +197,7 @@ fn prepare(
             &Facts::default(),
             dialect,
         )
-        .map_err(|err| Failure::new(err.to_string(), Some(sql.clone())))?;
+        .map_err(|err| Failure::new(err, Some(sql.clone())))?;
         return Ok(Prepared {
             plan,
             compiled: Some(sql),
@@ -226,15 +229,19 @@ fn prepare(
             None
         } else {
             Some(std::fs::read_to_string(&csv).map_err(|err| {
-                Failure::new(format!("cannot read `{}`: {err}", csv.display()), None)
+                let error = NodeError::Io {
+                    action: "read",
+                    path: csv.clone(),
+                    source: err,
+                };
+                Failure::new(error, None)
             })?)
         };
         let work = NodeWork::Seed {
             csv: &csv,
             text: text.as_deref(),
         };
-        let plan = node_plan(node, work, &facts, dialect)
-            .map_err(|err| Failure::new(err.to_string(), None))?;
+        let plan = node_plan(node, work, &facts, dialect).map_err(|err| Failure::new(err, None))?;
         return Ok(Prepared {
             plan,
             compiled: None,
@@ -243,7 +250,7 @@ fn prepare(
     }
     let sql = compiler
         .compile_node(node, incremental, Some(runner.clone()))
-        .map_err(|d| Failure::new(format!("Compilation error: {d}"), None))?
+        .map_err(|d| Failure::new(NodeError::Compile(d), None))?
         .sql;
     let compiled = Some(sql.clone());
     let hooks = |texts: &[String]| -> Result<Vec<String>, Failure> {
@@ -253,35 +260,30 @@ fn prepare(
                 compiler
                     .render(node, hook, incremental, Some(runner.clone()))
                     .map(|c| c.sql)
-                    .map_err(|d| {
-                        Failure::new(
-                            format!("Compilation error in a hook: {d}"),
-                            compiled.clone(),
-                        )
-                    })
+                    .map_err(|d| Failure::new(NodeError::CompileHook(d), compiled.clone()))
             })
             .collect()
     };
     let pre_hooks = hooks(&node.config.pre_hook)?;
     let post_hooks = hooks(&node.config.post_hook)?;
     timing.push(Timing::since("compile", compile_started));
-    let fail = |message: String| Failure::new(message, compiled.clone());
+    let fail = |error: NodeError| Failure::new(error, compiled.clone());
     if incremental && node.config.materialized == Materialization::Incremental {
         let mut session = lock(session);
-        let db = |err: AdapterError| fail(format!("Database error: {}", err.message));
+        let db = |err: AdapterError| fail(err.into());
         facts.columns = session.columns(&node.relation).map_err(db)?;
         facts.query_columns = session.query_columns(&sql).map_err(db)?;
     }
     let mut files = None;
     let mut external = None;
     if node.config.materialized == Materialization::External {
-        let (location, partition_by) = external_settings(node, &project.file.target_path)
-            .map_err(|err| fail(err.to_string()))?;
+        let (location, partition_by) =
+            external_settings(node, &project.file.target_path).map_err(|err| fail(err.into()))?;
         let place = Location::parse(&location, &project.file.root)
-            .map_err(|err| fail(format!("Compilation error: `location`: {err}")))?;
+            .map_err(|err| fail(NodeError::Location(err)))?;
         let storage = place
             .open(project.target.s3.as_ref())
-            .map_err(|err| fail(format!("Storage error: {err}")))?;
+            .map_err(|err| fail(err.into()))?;
         external = Some(External {
             url: storage.url("").trim_end_matches('/').to_owned(),
             partition_by,
@@ -300,7 +302,7 @@ fn prepare(
         post_hooks: &post_hooks,
         external: external.as_ref().map(|target| (target, token.as_str())),
     };
-    let plan = node_plan(node, work, &facts, dialect).map_err(|err| fail(err.to_string()))?;
+    let plan = node_plan(node, work, &facts, dialect).map_err(|err| fail(err.into()))?;
     Ok(Prepared {
         plan,
         compiled,
@@ -313,8 +315,8 @@ pub fn dry_run(
     context: NodeContext<'_>,
     node: &Node,
     session: &SharedSession,
-) -> Result<Prepared, String> {
-    prepare(context, node, session, &mut Vec::new()).map_err(|failure| failure.message)
+) -> Result<Prepared, NodeError> {
+    prepare(context, node, session, &mut Vec::new()).map_err(|failure| failure.error)
 }
 
 fn execute(
@@ -325,22 +327,24 @@ fn execute(
 ) -> Result<Outcome, Failure> {
     let prepared = prepare(context, node, session, timing)?;
     let execute_started = crate::clock::system_now();
-    let failed = |message: String, prepared: &Prepared| Failure {
-        message,
+    let failed = |error: NodeError, prepared: &Prepared| Failure {
+        error,
         compiled: prepared.compiled.clone(),
         plan: Some(prepared.plan.clone()),
     };
     if let Some((Location::Local(folder), _)) = &prepared.files {
         std::fs::create_dir_all(folder).map_err(|err| {
-            failed(
-                format!("cannot create `{}`: {err}", folder.display()),
-                &prepared,
-            )
+            let error = NodeError::Io {
+                action: "create",
+                path: folder.clone(),
+                source: err,
+            };
+            failed(error, &prepared)
         })?;
     }
     let storage = prepared.files.as_ref().map(|(_, storage)| storage.as_ref());
     let executed = interpret(&prepared.plan, &mut **lock(session), storage)
-        .map_err(|err| failed(err.to_string(), &prepared))?;
+        .map_err(|err| failed(err.into(), &prepared))?;
     timing.push(Timing::since("execute", execute_started));
     let Prepared { plan, compiled, .. } = prepared;
     let read_count = executed

@@ -145,7 +145,7 @@ fn ref_fn(state: &State, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Err
         Phase::Compile(inputs) => match inputs
             .resolver
             .resolve_ref(package.as_deref(), &name)
-            .map_err(|message| user_error(message, None))?
+            .map_err(|err| user_error(err.to_string(), None))?
         {
             Resolved::Relation(relation) => Ok(RelationValue::value(relation)),
             Resolved::Ephemeral { cte_name, sql } => {
@@ -201,7 +201,7 @@ fn source_fn(state: &State, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, 
                     external,
                 })
             })
-            .map_err(|message| user_error(message, None)),
+            .map_err(|err| user_error(err.to_string(), None)),
     }
 }
 
@@ -241,7 +241,7 @@ fn runner_query(state: &State, sql: &str) -> Result<Option<QueryTable>, Error> {
             Some(runner) => runner
                 .query(sql)
                 .map(Some)
-                .map_err(|message| user_error(format!("query failed: {message}"), None)),
+                .map_err(|err| user_error(format!("query failed: {err}"), None)),
             None => Err(user_error(
                 "`run_query` and `statement` need a database connection, which this command does not open",
                 Some(

@@ -35,20 +35,31 @@ pub enum Resolved {
     },
 }
 
+/// Why a `ref` or `source` call could not be resolved.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ResolveError {
+    #[error("`{0}` is not a model or seed of this project")]
+    UnknownRef(String),
+    #[error("ephemeral model `{0}` was not compiled before its child")]
+    EphemeralNotCompiled(String),
+    #[error("source `{0}.{1}` is not declared")]
+    UnknownSource(String, String),
+}
+
 /// Resolves `ref` and `source` calls while compiling; implemented by the compiler.
 pub trait Resolver: Send + Sync + std::fmt::Debug {
-    fn resolve_ref(&self, package: Option<&str>, name: &str) -> Result<Resolved, String>;
+    fn resolve_ref(&self, package: Option<&str>, name: &str) -> Result<Resolved, ResolveError>;
     /// The source table's relation, and its `external_location` when it is read from files.
     fn resolve_source(
         &self,
         source: &str,
         table: &str,
-    ) -> Result<(Relation, Option<String>), String>;
+    ) -> Result<(Relation, Option<String>), ResolveError>;
 }
 
 /// Runs `run_query` and `statement` SQL while compiling at run time.
 pub trait QueryRunner: Send + Sync + std::fmt::Debug {
-    fn query(&self, sql: &str) -> Result<QueryTable, String>;
+    fn query(&self, sql: &str) -> Result<QueryTable, crate::types::QueryError>;
 }
 
 /// What a compile-phase render may use.
@@ -448,15 +459,18 @@ mod render_tests {
         #[derive(Debug)]
         struct NoRefs;
         impl Resolver for NoRefs {
-            fn resolve_ref(&self, _: Option<&str>, name: &str) -> Result<Resolved, String> {
-                Err(format!("no ref {name}"))
+            fn resolve_ref(&self, _: Option<&str>, name: &str) -> Result<Resolved, ResolveError> {
+                Err(ResolveError::UnknownRef(name.to_owned()))
             }
             fn resolve_source(
                 &self,
-                _: &str,
-                _: &str,
-            ) -> Result<(Relation, Option<String>), String> {
-                Err("no sources".into())
+                source: &str,
+                table: &str,
+            ) -> Result<(Relation, Option<String>), ResolveError> {
+                Err(ResolveError::UnknownSource(
+                    source.to_owned(),
+                    table.to_owned(),
+                ))
             }
         }
         let input = NodeInput {

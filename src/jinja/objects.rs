@@ -10,6 +10,7 @@ use minijinja::{Error, ErrorKind, State};
 
 use crate::project::config::ConfigLayer;
 use crate::project::nodes::{Reference, Relation};
+pub use crate::types::QueryTable;
 
 use super::{Phase, to_value, user_error};
 
@@ -218,22 +219,16 @@ impl Object for ConfigObject {
     }
 }
 
+/// The row at `index` of a query result, as a template value.
+fn row(table: &QueryTable, index: usize) -> Option<Value> {
+    table
+        .rows
+        .get(index)
+        .map(|row| Value::from_iter(row.iter().map(to_value)))
+}
+
 /// A query result as templates see it (agate-like): `rows`, `column_names`, `columns`,
 /// index and iteration over rows.
-#[derive(Debug, Clone, Default)]
-pub struct QueryTable {
-    pub column_names: Vec<String>,
-    pub rows: Vec<Vec<serde_json::Value>>,
-}
-
-impl QueryTable {
-    fn row(&self, index: usize) -> Option<Value> {
-        self.rows
-            .get(index)
-            .map(|row| Value::from_iter(row.iter().map(to_value)))
-    }
-}
-
 impl Object for QueryTable {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Seq
@@ -241,10 +236,10 @@ impl Object for QueryTable {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         if let Some(index) = key.as_usize() {
-            return self.row(index);
+            return row(self, index);
         }
         Some(match key.as_str()? {
-            "rows" => Value::from_iter((0..self.rows.len()).filter_map(|i| self.row(i))),
+            "rows" => Value::from_iter((0..self.rows.len()).filter_map(|i| row(self, i))),
             "column_names" => Value::from_iter(self.column_names.iter().cloned()),
             "columns" => Value::from_iter(self.column_names.iter().enumerate().map(|(i, name)| {
                 let values: Vec<Value> = self

@@ -11,6 +11,7 @@ use crate::archive::hours::Hour;
 use crate::checksum::HashingReader;
 
 use super::lines::{self, Rejection};
+use super::{LedgerError, LedgerStatus};
 
 pub const SCHEMA_SQL: &str = "
 create schema if not exists bronze;
@@ -56,35 +57,34 @@ pub fn ledger_status(connection: &Connection, hour: Hour) -> duckdb::Result<Opti
 pub fn record(
     connection: &Connection,
     hour: Hour,
-    status: &str,
+    status: LedgerStatus,
     source: &str,
     message: &str,
 ) -> duckdb::Result<()> {
     connection.execute(
         "insert or replace into bronze.load_ledger values (cast(? as timestamp), ?, ?, 0, 0, 0, null, now(), now(), ?)",
-        params![hour_literal(hour), status, source, message],
+        params![hour_literal(hour), status.as_str(), source, message],
     )?;
     Ok(())
 }
 
 /// Why an hour could not land.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LandError {
     /// The file could not be read to the end (truncated gzip, I/O error).
+    #[error("cannot read the hour's file: {0}")]
     Read(std::io::Error),
     /// Every event line is in the pre-2015 Timeline format.
+    #[error("this hour is in the pre-2015 Timeline format, which ghforge does not load")]
     TimelineFormat,
-    Database(duckdb::Error),
+    #[error("database error: {0}")]
+    Database(#[from] duckdb::Error),
     /// The destination store refused the object.
-    Store(String),
+    #[error("{0}")]
+    Store(#[from] crate::storage::StorageError),
     /// A remote warehouse refused the rows.
-    Warehouse(String),
-}
-
-impl From<duckdb::Error> for LandError {
-    fn from(err: duckdb::Error) -> Self {
-        Self::Database(err)
-    }
+    #[error("warehouse error: {0}")]
+    Warehouse(#[from] crate::adapters::AdapterError),
 }
 
 /// Land one hour from its gzipped body in one transaction, together with its ledger row
@@ -300,20 +300,20 @@ impl BronzeSink {
 }
 
 impl super::Sink for BronzeSink {
-    fn is_loaded(&mut self, hour: Hour) -> Result<bool, String> {
+    fn is_loaded(&mut self, hour: Hour) -> Result<bool, LedgerError> {
         ledger_status(&self.connection, hour)
-            .map(|status| status.as_deref() == Some("loaded"))
-            .map_err(|err| format!("reading the load ledger failed: {err}"))
+            .map(|status| status.as_deref() == Some(LedgerStatus::Loaded.as_str()))
+            .map_err(LedgerError::reading)
     }
 
     fn record(
         &mut self,
         hour: Hour,
-        status: &str,
+        status: LedgerStatus,
         source: &str,
         message: &str,
-    ) -> Result<(), String> {
-        record(&self.connection, hour, status, source, message).map_err(|err| err.to_string())
+    ) -> Result<(), LedgerError> {
+        record(&self.connection, hour, status, source, message).map_err(LedgerError::writing)
     }
 
     fn land(

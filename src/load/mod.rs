@@ -7,6 +7,7 @@
 pub mod bronze;
 pub mod lines;
 pub mod objects;
+pub mod snowflake;
 pub mod source;
 
 use std::collections::VecDeque;
@@ -52,20 +53,64 @@ pub struct HourReport {
     pub retried: Vec<String>,
 }
 
+/// An hour's state in the load ledger (its `status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerStatus {
+    Loaded,
+    /// Not in the source (a 404): the archive has gaps.
+    Missing,
+    /// Could not be landed after its retries.
+    Failed,
+}
+
+impl LedgerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Loaded => "loaded",
+            Self::Missing => "missing",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A sink could not read or write its load ledger.
+#[derive(Debug, thiserror::Error)]
+#[error("{action} the load ledger failed: {source}")]
+pub struct LedgerError {
+    action: &'static str,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl LedgerError {
+    pub fn reading(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            action: "reading",
+            source: Box::new(source),
+        }
+    }
+
+    pub fn writing(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            action: "writing",
+            source: Box::new(source),
+        }
+    }
+}
+
 /// Where one worker lands hours: the bronze tables of a DuckDB target, objects in a folder or
 /// bucket (ledger in DuckDB), or the bronze tables of a Snowflake target. Each worker owns its
 /// sink (its own connection or session).
 pub trait Sink: Send {
     /// Whether `hour` is loaded, so a rerun skips it.
-    fn is_loaded(&mut self, hour: Hour) -> Result<bool, String>;
+    fn is_loaded(&mut self, hour: Hour) -> Result<bool, LedgerError>;
     /// Record an hour that did not land (`missing`, `failed`), leaving landed rows alone.
     fn record(
         &mut self,
         hour: Hour,
-        status: &str,
+        status: LedgerStatus,
         source: &str,
         message: &str,
-    ) -> Result<(), String>;
+    ) -> Result<(), LedgerError>;
     /// Land one hour from its gzipped body, whole or not at all.
     fn land(
         &mut self,
@@ -123,20 +168,23 @@ enum AttemptError {
 fn load_hour(sink: &mut dyn Sink, fetcher: &Fetcher, hour: Hour, options: Options) -> HourReport {
     let started = Instant::now();
     let described = fetcher.describe(hour);
+    let _span = tracing::info_span!("hour", %hour, source = %described).entered();
     let mut retried = Vec::new();
     let outcome = loop {
         if !options.force {
             match sink.is_loaded(hour) {
                 Ok(true) => break HourOutcome::Skipped,
                 Ok(false) => {}
-                Err(err) => break HourOutcome::Failed(err),
+                Err(err) => break HourOutcome::Failed(err.to_string()),
             }
         }
         match attempt(sink, fetcher, hour, &described) {
             Ok(outcome) => break outcome,
             Err(AttemptError::Transient(reason)) if (retried.len() as u32) < options.retries => {
                 let seed = hour.start().timestamp() as u64 ^ (retried.len() as u64) << 40;
-                std::thread::sleep(options.backoff.delay(retried.len() as u32, seed));
+                let delay = options.backoff.delay(retried.len() as u32, seed);
+                tracing::debug!(attempt = retried.len() + 1, ?delay, "retrying: {reason}");
+                std::thread::sleep(delay);
                 retried.push(reason);
             }
             Err(AttemptError::Transient(reason)) => {
@@ -156,10 +204,16 @@ fn load_hour(sink: &mut dyn Sink, fetcher: &Fetcher, hour: Hour, options: Option
             }
         }
     };
+    let elapsed = started.elapsed();
+    tracing::debug!(
+        ?outcome,
+        elapsed_ms = elapsed.as_secs_f64() * 1e3,
+        "hour done"
+    );
     HourReport {
         hour,
         outcome,
-        elapsed: started.elapsed(),
+        elapsed,
         retried,
     }
 }
@@ -174,7 +228,12 @@ fn attempt(
     let mut body = match fetcher.fetch(hour) {
         Ok(Fetched::Body(body)) => body,
         Ok(Fetched::Missing) => {
-            return match sink.record(hour, "missing", described, "no such hour in the source") {
+            return match sink.record(
+                hour,
+                LedgerStatus::Missing,
+                described,
+                "no such hour in the source",
+            ) {
                 Ok(()) => Ok(HourOutcome::Missing),
                 Err(err) => Err(AttemptError::Permanent(format!(
                     "recording a missing hour failed: {err}"
@@ -205,24 +264,16 @@ fn attempt(
                 AttemptError::Permanent(reason)
             })
         }
-        Err(bronze::LandError::TimelineFormat) => Err(AttemptError::Permanent(
-            "this hour is in the pre-2015 Timeline format, which ghforge does not load".to_owned(),
-        )),
-        Err(bronze::LandError::Database(err)) => {
-            Err(AttemptError::Permanent(format!("database error: {err}")))
-        }
-        Err(bronze::LandError::Warehouse(err)) => {
-            Err(AttemptError::Permanent(format!("warehouse error: {err}")))
-        }
         // An object store may be restarting or throttling: worth another attempt.
-        Err(bronze::LandError::Store(err)) => Err(AttemptError::Transient(err)),
+        Err(err @ bronze::LandError::Store(_)) => Err(AttemptError::Transient(err.to_string())),
+        Err(err) => Err(AttemptError::Permanent(err.to_string())),
     }
 }
 
 fn fail(sink: &mut dyn Sink, hour: Hour, source: &str, message: String) -> HourOutcome {
     // Keep what an earlier load landed; only an hour that is not loaded gets a `failed` row.
     if !matches!(sink.is_loaded(hour), Ok(true)) {
-        let _ = sink.record(hour, "failed", source, &message);
+        let _ = sink.record(hour, LedgerStatus::Failed, source, &message);
     }
     HourOutcome::Failed(message)
 }

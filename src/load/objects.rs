@@ -16,6 +16,7 @@ use crate::checksum::HashingReader;
 use crate::storage::Storage;
 
 use super::bronze::{self, LandError, Landed, hour_literal};
+use super::{LedgerError, LedgerStatus};
 
 /// How hours are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -77,17 +78,15 @@ struct Recorded {
 
 impl Objects {
     /// Whether `hour` is loaded: in the ledger, and its object still there, whole.
-    pub fn is_loaded(&self, ledger: &Connection, hour: Hour) -> Result<bool, String> {
-        let recorded = self
-            .recorded(ledger, hour)
-            .map_err(|err| format!("reading the load ledger failed: {err}"))?;
+    pub fn is_loaded(&self, ledger: &Connection, hour: Hour) -> Result<bool, LedgerError> {
+        let recorded = self.recorded(ledger, hour).map_err(LedgerError::reading)?;
         let Some(recorded) = recorded else {
             return Ok(false);
         };
         let object = self
             .storage
             .head(&recorded.key)
-            .map_err(|err| err.to_string())?;
+            .map_err(LedgerError::reading)?;
         Ok(object.is_some_and(|object| {
             object.size == recorded.bytes
                 && object
@@ -118,7 +117,7 @@ impl Objects {
         &self,
         ledger: &Connection,
         hour: Hour,
-        status: &str,
+        status: LedgerStatus,
         source: &str,
         message: &str,
     ) -> duckdb::Result<()> {
@@ -128,7 +127,7 @@ impl Objects {
             params![
                 self.destination,
                 hour_literal(hour),
-                status,
+                status.as_str(),
                 source,
                 message
             ],
@@ -157,7 +156,7 @@ impl Objects {
         let key = key(hour, self.format);
         self.storage
             .put_file(&key, &file, &checksum)
-            .map_err(|err| LandError::Store(err.0))?;
+            .map_err(LandError::Store)?;
         ledger.execute(
             "insert or replace into bronze.object_ledger values
                  (?, cast(? as timestamp), 'loaded', ?, ?, ?, ?, ?, ?, now(), null)",
@@ -202,7 +201,7 @@ impl Objects {
             // A reload without rejects leaves no stale quarantine object behind.
             self.storage
                 .delete(&[quarantine_key(hour)])
-                .map_err(|err| LandError::Store(err.0))?;
+                .map_err(LandError::Store)?;
         } else {
             let rejects = scratch.join("quarantine.parquet");
             copy("quarantine", &rejects)?;
@@ -210,7 +209,7 @@ impl Objects {
                 crate::checksum::sha256_bytes(&std::fs::read(&rejects).map_err(LandError::Read)?);
             self.storage
                 .put_file(&quarantine_key(hour), &rejects, &checksum)
-                .map_err(|err| LandError::Store(err.0))?;
+                .map_err(LandError::Store)?;
         }
         Ok((events, landed))
     }
@@ -258,20 +257,20 @@ pub struct ObjectSink {
 }
 
 impl super::Sink for ObjectSink {
-    fn is_loaded(&mut self, hour: Hour) -> Result<bool, String> {
+    fn is_loaded(&mut self, hour: Hour) -> Result<bool, LedgerError> {
         self.objects.is_loaded(&self.ledger, hour)
     }
 
     fn record(
         &mut self,
         hour: Hour,
-        status: &str,
+        status: LedgerStatus,
         source: &str,
         message: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), LedgerError> {
         self.objects
             .record(&self.ledger, hour, status, source, message)
-            .map_err(|err| err.to_string())
+            .map_err(LedgerError::writing)
     }
 
     fn land(

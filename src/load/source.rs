@@ -111,8 +111,8 @@ impl Fetcher {
             Client::Store(store) => match store.get(&hour.file_name()) {
                 Ok(Some(body)) => Ok(Fetched::Body(body)),
                 Ok(None) => Ok(Fetched::Missing),
-                Err(err) if self.source.is_remote() => Err(FetchError::Transient(err.0)),
-                Err(err) => Err(FetchError::Permanent(err.0)),
+                Err(err) if self.source.is_remote() => Err(FetchError::Transient(err.to_string())),
+                Err(err) => Err(FetchError::Permanent(err.to_string())),
             },
         }
     }

@@ -20,10 +20,6 @@ impl LocalStorage {
     }
 }
 
-fn io_error(what: &str, path: &Path, err: &std::io::Error) -> StorageError {
-    StorageError(format!("cannot {what} `{}`: {err}", path.display()))
-}
-
 impl Storage for LocalStorage {
     fn url(&self, key: &str) -> String {
         self.path(key).display().to_string()
@@ -32,15 +28,16 @@ impl Storage for LocalStorage {
     fn put_file(&self, key: &str, from: &Path, _sha256: &str) -> Result<(), StorageError> {
         let to = self.path(key);
         if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(|err| io_error("create", parent, &err))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|err| StorageError::io("create", parent, err))?;
         }
         let partial = to.with_file_name(format!(
             ".{}.partial",
             to.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         ));
-        std::fs::copy(from, &partial).map_err(|err| io_error("write", &partial, &err))?;
-        std::fs::rename(&partial, &to).map_err(|err| io_error("move into place", &to, &err))
+        std::fs::copy(from, &partial).map_err(|err| StorageError::io("write", &partial, err))?;
+        std::fs::rename(&partial, &to).map_err(|err| StorageError::io("move into place", &to, err))
     }
 
     fn get(&self, key: &str) -> Result<Option<Box<dyn Read + Send>>, StorageError> {
@@ -48,7 +45,7 @@ impl Storage for LocalStorage {
         match std::fs::File::open(&path) {
             Ok(file) => Ok(Some(Box::new(file))),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(io_error("read", &path, &err)),
+            Err(err) => Err(StorageError::io("read", &path, err)),
         }
     }
 
@@ -62,7 +59,7 @@ impl Storage for LocalStorage {
             })),
             Ok(_) => Ok(None),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(io_error("read", &path, &err)),
+            Err(err) => Err(StorageError::io("read", &path, err)),
         }
     }
 
@@ -77,7 +74,13 @@ impl Storage for LocalStorage {
                 {
                     continue;
                 }
-                Err(err) => return Err(StorageError(err.to_string())),
+                Err(err) => {
+                    let path = err.path().unwrap_or(&self.root).to_owned();
+                    let source = err.into_io_error().unwrap_or_else(|| {
+                        std::io::Error::other("a folder loop or an unreadable entry")
+                    });
+                    return Err(StorageError::io("list", &path, source));
+                }
             };
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             if !entry.file_type().is_file() || hidden {
@@ -105,7 +108,7 @@ impl Storage for LocalStorage {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => return Err(io_error("delete", &path, &err)),
+                Err(err) => return Err(StorageError::io("delete", &path, err)),
             }
         }
         Ok(())

@@ -21,16 +21,35 @@ pub struct ObjectInfo {
 }
 
 /// A storage failure, with the store's own words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StorageError(pub String);
-
-impl std::fmt::Display for StorageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A local file or folder could not be read or written.
+    #[error("cannot {action} `{}`: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// S3 refused a request or could not be reached; `message` holds the SDK's error chain.
+    #[error("S3 {action} failed: {message}")]
+    S3 {
+        action: &'static str,
+        message: String,
+    },
+    /// The S3 client's runtime could not start.
+    #[error("cannot start the S3 client runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
-impl std::error::Error for StorageError {}
+impl StorageError {
+    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
 
 pub trait Storage: Send + Sync {
     /// Where `key` is, for messages, the ledger and SQL (`s3://bucket/prefix/key`, a path).

@@ -24,8 +24,11 @@ pub struct S3Storage {
     runtime: tokio::runtime::Runtime,
 }
 
-fn sdk_error(what: &str, err: &dyn std::error::Error) -> StorageError {
-    StorageError(format!("S3 {what} failed: {}", DisplayErrorContext(err)))
+fn sdk_error(action: &'static str, err: &dyn std::error::Error) -> StorageError {
+    StorageError::S3 {
+        action,
+        message: DisplayErrorContext(err).to_string(),
+    }
 }
 
 impl S3Storage {
@@ -34,7 +37,7 @@ impl S3Storage {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|err| StorageError(format!("cannot start the S3 client runtime: {err}")))?;
+            .map_err(StorageError::Runtime)?;
         let region = config
             .region
             .clone()
@@ -138,15 +141,15 @@ impl S3Storage {
         from: &Path,
         upload_id: &str,
     ) -> Result<Vec<CompletedPart>, StorageError> {
-        let mut file = std::fs::File::open(from)
-            .map_err(|err| StorageError(format!("cannot read `{}`: {err}", from.display())))?;
+        let mut file =
+            std::fs::File::open(from).map_err(|err| StorageError::io("read", from, err))?;
         let mut parts = Vec::new();
         for number in 1.. {
             let mut chunk = Vec::with_capacity(PART_SIZE);
             (&mut file)
                 .take(PART_SIZE as u64)
                 .read_to_end(&mut chunk)
-                .map_err(|err| StorageError(format!("cannot read `{}`: {err}", from.display())))?;
+                .map_err(|err| StorageError::io("read", from, err))?;
             if chunk.is_empty() && number > 1 {
                 break;
             }
@@ -184,7 +187,7 @@ impl Storage for S3Storage {
     fn put_file(&self, key: &str, from: &Path, sha256: &str) -> Result<(), StorageError> {
         let key = self.full_key(key);
         let size = std::fs::metadata(from)
-            .map_err(|err| StorageError(format!("cannot read `{}`: {err}", from.display())))?
+            .map_err(|err| StorageError::io("read", from, err))?
             .len();
         self.runtime.block_on(async {
             if size > PART_SIZE as u64 {
@@ -192,7 +195,7 @@ impl Storage for S3Storage {
             }
             let body = ByteStream::from_path(from)
                 .await
-                .map_err(|err| StorageError(format!("cannot read `{}`: {err}", from.display())))?;
+                .map_err(|err| StorageError::io("read", from, std::io::Error::other(err)))?;
             self.client
                 .put_object()
                 .bucket(&self.bucket)

@@ -1,4 +1,4 @@
-//! The bronze writer for Snowflake, beside the DuckDB one in `load::bronze`: the same three
+//! The bronze writer for Snowflake, beside the DuckDB one in `bronze`: the same three
 //! tables (`"bronze"."events"` with VARIANT objects, `"bronze"."quarantine"`,
 //! `"bronze"."load_ledger"`) and the same rule, one hour lands whole in one transaction with
 //! its ledger row or not at all. Lines travel as positional binds in multi-row
@@ -11,11 +11,12 @@ use snowflake_connector_rs::{PositionalBinds, Statement};
 
 use crate::adapters::AdapterError;
 use crate::adapters::Session;
+use crate::adapters::snowflake::SnowflakeSession;
 use crate::archive::hours::Hour;
-use crate::load::bronze::{LandError, Landed};
-use crate::load::lines::{self, BronzeEvent};
 
-use super::SnowflakeSession;
+use super::bronze::{LandError, Landed};
+use super::lines::{self, BronzeEvent};
+use super::{LedgerError, LedgerStatus};
 
 /// Rows per insert statement at most.
 pub const BATCH_ROWS: usize = 500;
@@ -280,28 +281,27 @@ impl SnowflakeSink {
     }
 }
 
-impl crate::load::Sink for SnowflakeSink {
-    fn is_loaded(&mut self, hour: Hour) -> Result<bool, String> {
+impl super::Sink for SnowflakeSink {
+    fn is_loaded(&mut self, hour: Hour) -> Result<bool, LedgerError> {
         let table = self
             .session
             .query(&format!(
                 "select status from \"bronze\".\"load_ledger\" where hour = to_timestamp_ntz('{}')",
                 Self::hour_text(hour)
             ))
-            .map_err(|err| format!("reading the load ledger failed: {}", err.message))?;
-        Ok(table
-            .rows
-            .iter()
-            .any(|row| row.first().and_then(serde_json::Value::as_str) == Some("loaded")))
+            .map_err(LedgerError::reading)?;
+        Ok(table.rows.iter().any(|row| {
+            row.first().and_then(serde_json::Value::as_str) == Some(LedgerStatus::Loaded.as_str())
+        }))
     }
 
     fn record(
         &mut self,
         hour: Hour,
-        status: &str,
+        status: LedgerStatus,
         source: &str,
         message: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), LedgerError> {
         let at = Self::hour_text(hour);
         self.session
             .execute_bound(
@@ -316,13 +316,13 @@ impl crate::load::Sink for SnowflakeSink {
                         "insert into \"bronze\".\"load_ledger\" (hour, status, source_file, rows, quarantined, bytes, checksum, started_at, finished_at, message) select to_timestamp_ntz(?), ?, ?, 0, 0, 0, null, current_timestamp(), current_timestamp(), ?",
                     )
                     .bind(at)
-                    .bind(status.to_owned())
+                    .bind(status.as_str().to_owned())
                     .bind(source.to_owned())
                     .bind(message.to_owned()),
                 )
             })
             .map(drop)
-            .map_err(|err| err.message)
+            .map_err(LedgerError::writing)
     }
 
     /// The body is held whole (an hour is ~100 MB of gzip) and checked to decompress to its
@@ -360,7 +360,7 @@ impl crate::load::Sink for SnowflakeSink {
                 checksum: &checksum,
             },
         )
-        .map_err(|err| LandError::Warehouse(err.message))
+        .map_err(LandError::Warehouse)
     }
 }
 
