@@ -351,7 +351,7 @@ impl Session for DuckDbSession {
     fn query_columns(&mut self, select_sql: &str) -> Result<Vec<Column>, AdapterError> {
         let sql = format!(
             "describe select * from (\n{}\n) as ghforge_query",
-            crate::plan::body(select_sql)
+            crate::types::body(select_sql)
         );
         Ok(self
             .query(&sql)?

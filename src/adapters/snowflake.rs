@@ -288,7 +288,7 @@ fn information_schema(relation: &Relation) -> String {
     } else {
         format!(
             "{}.information_schema",
-            crate::materialize::quote(&relation.database)
+            crate::types::quote(&relation.database)
         )
     }
 }
@@ -350,7 +350,7 @@ impl Session for SnowflakeSession {
     fn query_columns(&mut self, select_sql: &str) -> Result<Vec<Column>, AdapterError> {
         let sql = format!(
             "select * from (\n{}\n) limit 0",
-            crate::plan::body(select_sql)
+            crate::types::body(select_sql)
         );
         let fetched = self.fetch(&sql)?;
         Ok(fetched

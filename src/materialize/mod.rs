@@ -33,7 +33,4 @@ pub fn create_schema(relation: &Relation) -> String {
 
 pub use crate::plan::dialect::with_suffix;
 
-/// Quote one identifier with double quotes.
-pub fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
-}
+pub use crate::types::quote;

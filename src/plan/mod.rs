@@ -10,10 +10,7 @@ use crate::adapters::{Column, RelationType};
 
 pub use dialect::{Capability, Dialect};
 
-/// Compiled SQL without trailing semicolons, ready to be wrapped in `as (...)`.
-pub fn body(sql: &str) -> &str {
-    sql.trim_end_matches(|c: char| c == ';' || c.is_whitespace())
-}
+pub use crate::types::body;
 
 /// Why a statement is in a plan; also whether it is DDL, which decides where transactions go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 //! `limit`) and turns the counts into a status by severity. Pure: no database here.
 
 use crate::project::config::{NodeConfig, Severity};
-use crate::project::nodes::Relation;
 
 /// The outcome of a data test, with dbt's status words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,20 +22,8 @@ pub fn counting_sql(test_sql: &str, config: &NodeConfig) -> String {
         "select\n    count(*) as failures,\n    count(*) {warn_if} as should_warn,\n    count(*) {error_if} as should_error\nfrom (\n{body}{limit}\n) dbt_internal_test",
         warn_if = condition(&config.warn_if),
         error_if = condition(&config.error_if),
-        body = crate::materialize::body(test_sql),
+        body = crate::types::body(test_sql),
     )
-}
-
-/// Statements that keep a test's failing rows in `relation` (`store_failures`).
-pub fn store_failures_sql(relation: &Relation, test_sql: &str) -> Vec<String> {
-    vec![
-        crate::materialize::create_schema(relation),
-        format!(
-            "create or replace table {} as (\n{}\n)",
-            relation.quoted(),
-            crate::materialize::body(test_sql)
-        ),
-    ]
 }
 
 /// A threshold such as `>10` or `!= 0`, made safe to splice after `count(*)`.
