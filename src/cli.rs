@@ -125,7 +125,7 @@ pub enum Command {
     /// bronze (`bronze.events`, `bronze.quarantine`, `bronze.load_ledger`) in the target
     /// warehouse (DuckDB or Snowflake), or as objects with `--destination`: each hour lands
     /// whole or not at all, bad lines go to quarantine, failed downloads are retried, loaded
-    /// hours are skipped unless `--force`.
+    /// hours are skipped unless `--force`. With `--live`, poll GitHub's Events API instead.
     Load(LoadArgs),
     /// Show the ghforge and warehouse versions, the project, profile and target in use, and
     /// test the connection.
@@ -182,6 +182,30 @@ pub struct LoadArgs {
     /// Seconds to wait for the server before an attempt counts as timed out.
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
+    /// Poll GitHub's public Events API into bronze instead of loading archive hours: every
+    /// poll's new events land with a `bronze.poll_ledger` row in one transaction; a poll whose
+    /// pages never reach a seen event is recorded as a gap. The token comes from `GITHUB_TOKEN`.
+    #[arg(long, conflicts_with_all = ["from", "hours", "last", "destination", "force"])]
+    pub live: bool,
+    /// `--live`: seconds between polls at least (GitHub's `X-Poll-Interval` may ask for more).
+    #[arg(long, default_value_t = 60, requires = "live", value_name = "SECONDS")]
+    pub interval: u64,
+    /// `--live`: pages of 100 events read per poll at most (GitHub shows 300 events).
+    #[arg(long, default_value_t = 3, requires = "live", value_name = "N")]
+    pub pages: u32,
+    /// `--live`: stop after N polls (default: run until stopped, or `--for`).
+    #[arg(long, requires = "live", value_name = "N")]
+    pub max_polls: Option<u64>,
+    /// `--live`: stop after this long: `90s`, `30m`, `6h`.
+    #[arg(long = "for", requires = "live", value_name = "DURATION")]
+    pub for_duration: Option<String>,
+    /// `--live`: the API root (GitHub Enterprise: `https://HOST/api/v3`).
+    #[arg(
+        long,
+        env = "GHFORGE_GITHUB_API",
+        default_value = "https://api.github.com"
+    )]
+    pub api_url: String,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,9 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
     let console = Console {
         format: settings.log_format,
     };
+    if args.live {
+        return super::live::run(&settings, args, console);
+    }
     let usage = |message: String, hint: &str| {
         Error::Project(Diagnostic::new(DiagnosticKind::Project, message).hint(hint))
     };

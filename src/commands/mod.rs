@@ -4,6 +4,7 @@ pub mod compile;
 pub mod debug;
 pub mod gen_archive;
 pub mod junit;
+pub mod live;
 pub mod load;
 pub mod ls;
 pub mod run;

@@ -6,6 +6,7 @@
 
 pub mod bronze;
 pub mod lines;
+pub mod live;
 pub mod objects;
 pub mod snowflake;
 pub mod source;

@@ -4,6 +4,7 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub mod archive_server;
+pub mod github_server;
 pub mod s3_server;
 
 use std::path::{Path, PathBuf};
