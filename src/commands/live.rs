@@ -10,6 +10,7 @@ use crate::console::Console;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
 use crate::load::Backoff;
 use crate::load::bronze;
+use crate::load::github::ApiOptions;
 use crate::load::live::{self, Options, PollReport, PollStatus, Poller};
 use crate::project::profiles::Warehouse;
 use crate::settings::Settings;
@@ -42,18 +43,10 @@ pub fn run(settings: &Settings, args: &LoadArgs, console: Console) -> Result<i32
             })
         })
         .transpose()?;
-    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
     let options = Options {
-        api_url: args.api_url.clone(),
+        api: api_options(args),
         pages: args.pages.clamp(1, 10),
         interval: Duration::from_secs(args.interval),
-        token,
-        timeout: Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::from_secs(60)),
-        retries: args.retries,
-        backoff: Backoff {
-            base: Duration::from_millis(500),
-            cap: Duration::from_secs(30),
-        },
     };
     let adapter = super::warehouse::open_duckdb(target, duck, Access::ReadWrite)?;
     let connection = adapter.connection().map_err(|err| execution(err.message))?;
@@ -143,6 +136,20 @@ fn print_poll(console: &Console, report: &PollReport) {
                 report.message.as_deref().unwrap_or("unknown error")
             ),
         ),
+    }
+}
+
+/// The API root, token (`GITHUB_TOKEN`), timeout and retries of a command.
+pub fn api_options(args: &LoadArgs) -> ApiOptions {
+    ApiOptions {
+        api_url: args.api_url.clone(),
+        token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
+        timeout: Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::from_secs(60)),
+        retries: args.retries,
+        backoff: Backoff {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+        },
     }
 }
 

@@ -21,7 +21,7 @@ use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, params};
 use serde_json::value::RawValue;
 
-use super::Backoff;
+use super::github::{Answer, ApiOptions, Github};
 use super::lines;
 
 /// The poll ledger, beside the hour ledger of [`super::bronze::SCHEMA_SQL`].
@@ -39,15 +39,10 @@ const PER_PAGE: usize = 100;
 /// How to poll.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// `https://api.github.com`, a GitHub Enterprise API root, or a test server.
-    pub api_url: String,
+    pub api: ApiOptions,
     pub pages: u32,
     /// The shortest time between polls; GitHub's `X-Poll-Interval` can make it longer.
     pub interval: Duration,
-    pub token: Option<String>,
-    pub timeout: Duration,
-    pub retries: u32,
-    pub backoff: Backoff,
 }
 
 /// How a poll ended, as the ledger's `status` says it.
@@ -91,64 +86,31 @@ pub struct PollReport {
     pub message: Option<String>,
 }
 
-/// Why a request did not give a page.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// 5xx, a timeout, a reset: worth another attempt.
-    #[error("{0}")]
-    Transient(String),
-    /// A primary or secondary rate limit: wait this long.
-    #[error("rate limited by the API; waiting {}s", .0.as_secs())]
-    RateLimited(Duration),
-    /// Anything else (401, 404, a body that is not a JSON array).
-    #[error("{0}")]
-    Permanent(String),
-}
-
 /// A poll could not be recorded.
 #[derive(Debug, thiserror::Error)]
 #[error("the poll could not be written to bronze: {0}")]
 pub struct LiveError(#[from] duckdb::Error);
 
-/// One answer of `GET /events`.
-enum Page {
-    NotModified,
-    Items {
-        items: Vec<Box<RawValue>>,
-        etag: Option<String>,
-    },
-}
-
 /// The Events API client of one `load --live`.
 pub struct Poller {
-    client: reqwest::blocking::Client,
+    api: Github,
     options: Options,
+    /// The ETag of the last poll's first page.
     etag: Option<String>,
-    /// The latest `X-Poll-Interval`, `X-RateLimit-Remaining` and the wait a limit imposes.
-    poll_interval: Duration,
-    rate_remaining: Option<u64>,
-    rate_wait: Duration,
 }
 
 impl Poller {
     pub fn new(options: Options) -> Result<Self, reqwest::Error> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(options.timeout)
-            .user_agent(concat!("ghforge/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         Ok(Self {
-            client,
+            api: Github::new(options.api.clone())?,
             options,
             etag: None,
-            poll_interval: Duration::ZERO,
-            rate_remaining: None,
-            rate_wait: Duration::ZERO,
         })
     }
 
     /// One poll: read pages, land what is new, record the poll.
     pub fn poll(&mut self, connection: &Connection, poll_id: i64) -> Result<PollReport, LiveError> {
-        self.rate_wait = Duration::ZERO;
+        self.api.clear_wait();
         let mut report = PollReport {
             poll_id,
             status: PollStatus::Ok,
@@ -169,7 +131,8 @@ impl Poller {
         let mut new_etag = None;
         for page in 1..=self.options.pages.max(1) {
             let etag = if page == 1 { self.etag.clone() } else { None };
-            let answer = match self.get_with_retries(page, etag.as_deref()) {
+            let path = format!("/events?per_page={PER_PAGE}&page={page}");
+            let answer = match self.api.get(&path, etag.as_deref()) {
                 Ok(answer) => answer,
                 Err(err) => {
                     report.status = PollStatus::Failed;
@@ -178,17 +141,32 @@ impl Poller {
                 }
             };
             report.pages = page;
-            let items = match answer {
-                Page::NotModified => {
+            let items: Vec<Box<RawValue>> = match answer {
+                Answer::NotModified => {
                     report.status = PollStatus::NotModified;
                     break;
                 }
-                Page::Items { items, etag } => {
-                    if page == 1 {
-                        new_etag = etag;
-                    }
-                    items
+                Answer::Gone(code) => {
+                    report.status = PollStatus::Failed;
+                    report.message = Some(format!(
+                        "the API has no `/events` ({code}); check `--api-url`"
+                    ));
+                    break;
                 }
+                Answer::Fresh { body, etag } => match serde_json::from_slice(&body) {
+                    Ok(items) => {
+                        if page == 1 {
+                            new_etag = etag;
+                        }
+                        items
+                    }
+                    Err(err) => {
+                        report.status = PollStatus::Failed;
+                        report.message =
+                            Some(format!("page {page} is not a JSON array of events: {err}"));
+                        break;
+                    }
+                },
             };
             let full = items.len() >= PER_PAGE;
             let page_ids: Vec<Option<String>> = items.iter().map(|i| event_id(i)).collect();
@@ -221,121 +199,14 @@ impl Poller {
         if report.status != PollStatus::Failed && new_etag.is_some() {
             self.etag = new_etag;
         }
-        report.rate_remaining = self.rate_remaining;
+        let pacing = self.api.pacing();
+        report.rate_remaining = pacing.remaining;
         report.wait = self
             .options
             .interval
-            .max(self.poll_interval)
-            .max(self.rate_wait);
+            .max(pacing.poll_interval)
+            .max(pacing.wait);
         Ok(report)
-    }
-
-    fn get_with_retries(&mut self, page: u32, etag: Option<&str>) -> Result<Page, ApiError> {
-        let mut attempt = 0;
-        loop {
-            match self.get(page, etag) {
-                Err(ApiError::Transient(reason)) if attempt < self.options.retries => {
-                    let delay = self.options.backoff.delay(attempt, u64::from(page) << 32);
-                    tracing::debug!(attempt, ?delay, "retrying page {page}: {reason}");
-                    std::thread::sleep(delay);
-                    attempt += 1;
-                }
-                // A secondary limit says when to come back; wait that long, then retry.
-                Err(ApiError::RateLimited(wait)) if attempt < self.options.retries => {
-                    tracing::debug!(attempt, ?wait, "rate limited on page {page}");
-                    std::thread::sleep(wait);
-                    self.rate_wait = Duration::ZERO;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    fn get(&mut self, page: u32, etag: Option<&str>) -> Result<Page, ApiError> {
-        let url = format!(
-            "{}/events?per_page={PER_PAGE}&page={page}",
-            self.options.api_url.trim_end_matches('/')
-        );
-        let mut request = self
-            .client
-            .get(&url)
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28");
-        if let Some(token) = &self.options.token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(etag) = etag {
-            request = request.header("If-None-Match", etag);
-        }
-        let response = request
-            .send()
-            .map_err(|err| ApiError::Transient(format!("`{url}`: {}", without_url(err))))?;
-        let headers = response.headers();
-        let number = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        if let Some(seconds) = number("x-poll-interval") {
-            self.poll_interval = Duration::from_secs(seconds);
-        }
-        self.rate_remaining = number("x-ratelimit-remaining").or(self.rate_remaining);
-        let until_reset = number("x-ratelimit-reset").map(|reset| {
-            let now = crate::clock::now().timestamp().max(0) as u64;
-            Duration::from_secs(reset.saturating_sub(now) + 1)
-        });
-        if self.rate_remaining == Some(0)
-            && let Some(wait) = until_reset
-        {
-            self.rate_wait = self.rate_wait.max(wait);
-        }
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(Page::NotModified);
-        }
-        if status == reqwest::StatusCode::FORBIDDEN
-            || status == reqwest::StatusCode::TOO_MANY_REQUESTS
-        {
-            let wait = number("retry-after")
-                .map(Duration::from_secs)
-                .or(until_reset.filter(|_| self.rate_remaining == Some(0)));
-            if let Some(wait) = wait {
-                self.rate_wait = self.rate_wait.max(wait);
-                return Err(ApiError::RateLimited(wait));
-            }
-        }
-        if status.is_server_error() {
-            return Err(ApiError::Transient(format!("`{url}` answered {status}")));
-        }
-        if !status.is_success() {
-            return Err(ApiError::Permanent(format!(
-                "`{url}` answered {status}; check `--api-url` and `GITHUB_TOKEN`"
-            )));
-        }
-        let etag = headers
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response
-            .bytes()
-            .map_err(|err| ApiError::Transient(format!("`{url}`: {}", without_url(err))))?;
-        let items: Vec<Box<RawValue>> = serde_json::from_slice(&body).map_err(|err| {
-            ApiError::Permanent(format!("`{url}` did not answer a JSON array: {err}"))
-        })?;
-        Ok(Page::Items { items, etag })
-    }
-}
-
-/// A request error without the URL reqwest adds (the caller names it once).
-fn without_url(err: reqwest::Error) -> String {
-    let timeout = err.is_timeout();
-    let text = err.without_url().to_string();
-    if timeout {
-        format!("timed out ({text})")
-    } else {
-        text
     }
 }
 
