@@ -127,6 +127,10 @@ pub enum Command {
     /// whole or not at all, bad lines go to quarantine, failed downloads are retried, loaded
     /// hours are skipped unless `--force`. With `--live`, poll GitHub's Events API instead.
     Load(LoadArgs),
+    /// Fetch repository metadata (stars, forks, language, licence, topics) from GitHub's REST
+    /// API for the repositories of a model into `bronze.repo_metadata`, with conditional
+    /// requests and a maximum age, so a second run right after the first asks nothing.
+    Enrich(EnrichArgs),
     /// Show the ghforge and warehouse versions, the project, profile and target in use, and
     /// test the connection.
     Debug,
@@ -206,6 +210,37 @@ pub struct LoadArgs {
         default_value = "https://api.github.com"
     )]
     pub api_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// The model whose `repo_name` column (`owner/name`) lists the repositories, busiest first
+    /// when it has an `events` column.
+    #[arg(long = "from", default_value = "active_repos", value_name = "MODEL")]
+    pub model: String,
+    /// Repositories to enrich at most.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u64,
+    /// Metadata younger than this is not requested again: `30m`, `24h`.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub max_age: String,
+    /// Requests in flight at once (GitHub asks for few concurrent requests), 1 to 16.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// The API root (GitHub Enterprise: `https://HOST/api/v3`). The token comes from
+    /// `GITHUB_TOKEN`.
+    #[arg(
+        long,
+        env = "GHFORGE_GITHUB_API",
+        default_value = "https://api.github.com"
+    )]
+    pub api_url: String,
+    /// Seconds to wait for the API before a request counts as timed out.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Further attempts after a 5xx, a timeout or a rate limit.
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
 }
 
 #[derive(Debug, Args)]

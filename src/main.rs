@@ -61,6 +61,7 @@ fn main() -> ExitCode {
             Command::Test(args) => commands::run::run(settings, args, commands::run::Kind::Test),
             Command::Build(args) => commands::run::run(settings, args, commands::run::Kind::Build),
             Command::Load(args) => commands::load::run(settings, args),
+            Command::Enrich(args) => commands::enrich::run(settings, args),
             Command::Debug => commands::debug::run(settings),
             Command::GenArchive(_) => Ok(0),
         });

@@ -210,3 +210,90 @@ fn live_polls_retry_server_errors_and_wait_out_secondary_limits() {
         "polled before the rate limit reset"
     );
 }
+
+#[test]
+fn enrich_fetches_each_repository_once_then_asks_only_conditionally() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path();
+    common::write_files(
+        project,
+        &[
+            ("ghforge_project.yml", "name: enrich\nversion: '1.0'\n"),
+            (
+                "models/top.sql",
+                "{{ config(materialized='table') }}
+select 'octo/a' as repo_name, 10 as events
+union all select 'octo/b', 30
+union all select 'octo/gone', 5
+union all select '../../etc', 1",
+            ),
+        ],
+    );
+    assert_ok(
+        &common::ghforge(project).arg("run").output().expect("runs"),
+        project,
+    );
+    let server = GithubServer::start(1);
+    server.repo(
+        "octo/a",
+        Some(r#"{"full_name":"octo/a","stargazers_count":7,"language":"Rust"}"#),
+    );
+    server.repo(
+        "octo/b",
+        Some(r#"{"full_name":"octo/b","stargazers_count":70,"language":"Go"}"#),
+    );
+    server.repo("octo/gone", None);
+    let enrich = |extra: &[&str]| {
+        common::ghforge(project)
+            .env_remove("GHFORGE_CLOCK")
+            .env("GITHUB_TOKEN", TOKEN)
+            .args(["enrich", "--from", "top", "--api-url", &server.url])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    // The malformed name is refused (exit 1) without a request; the others are fetched.
+    let output = enrich(&[]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        common::transcript(&output, project)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("2 fetched, 0 not modified, 1 gone"),
+        "{stdout}"
+    );
+    let requested: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(requested.len(), 3, "{requested:?}");
+    assert!(requested.iter().all(|p| !p.contains("..")), "{requested:?}");
+    assert_eq!(
+        common::query(
+            project,
+            "select repo_name, status, http_status, body->>'language' from bronze.repo_metadata order by repo_name"
+        ),
+        [
+            row(&["octo/a", "ok", "200", "Rust"]),
+            row(&["octo/b", "ok", "200", "Go"]),
+            row(&["octo/gone", "gone", "404", "NULL"]),
+        ]
+    );
+
+    // Right after: nothing is old enough to ask about.
+    enrich(&[]);
+    assert_eq!(server.requests().len(), 3);
+
+    // Once older than --max-age: conditional requests only, answered 304.
+    std::thread::sleep(Duration::from_millis(1100));
+    let output = enrich(&["--max-age", "1s"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("0 fetched, 2 not modified, 1 gone"),
+        "{stdout}"
+    );
+    let again = &server.requests()[3..];
+    for request in again.iter().filter(|r| r.path != "/repos/octo/gone") {
+        assert_eq!(request.status, 304, "{request:?}");
+    }
+}

@@ -44,7 +44,7 @@ pub fn run(settings: &Settings, args: &LoadArgs, console: Console) -> Result<i32
         })
         .transpose()?;
     let options = Options {
-        api: api_options(args),
+        api: api_options(&args.api_url, args.timeout, args.retries),
         pages: args.pages.clamp(1, 10),
         interval: Duration::from_secs(args.interval),
     };
@@ -139,13 +139,13 @@ fn print_poll(console: &Console, report: &PollReport) {
     }
 }
 
-/// The API root, token (`GITHUB_TOKEN`), timeout and retries of a command.
-pub fn api_options(args: &LoadArgs) -> ApiOptions {
+/// The API root, the token (`GITHUB_TOKEN`), the timeout and the retries of a command.
+pub fn api_options(api_url: &str, timeout: f64, retries: u32) -> ApiOptions {
     ApiOptions {
-        api_url: args.api_url.clone(),
+        api_url: api_url.to_owned(),
         token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
-        timeout: Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::from_secs(60)),
-        retries: args.retries,
+        timeout: Duration::try_from_secs_f64(timeout).unwrap_or(Duration::from_secs(60)),
+        retries,
         backoff: Backoff {
             base: Duration::from_millis(500),
             cap: Duration::from_secs(30),
@@ -154,7 +154,7 @@ pub fn api_options(args: &LoadArgs) -> ApiOptions {
 }
 
 /// `90s`, `30m`, `6h`, or plain seconds.
-fn parse_duration(text: &str) -> Option<Duration> {
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((at, _)) => text.split_at(at),

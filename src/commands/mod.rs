@@ -2,6 +2,7 @@
 
 pub mod compile;
 pub mod debug;
+pub mod enrich;
 pub mod gen_archive;
 pub mod junit;
 pub mod live;

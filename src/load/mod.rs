@@ -5,6 +5,7 @@
 //! leaves half an hour behind. Loaded hours are skipped unless `--force`.
 
 pub mod bronze;
+pub mod enrich;
 pub mod github;
 pub mod lines;
 pub mod live;

@@ -38,6 +38,8 @@ struct State {
     /// Bumped whenever the timeline changes; the ETag is derived from it.
     version: u64,
     poll_interval: u64,
+    /// `owner/name` → the repository's JSON (`None`: gone, a 404).
+    repos: std::collections::HashMap<String, Option<String>>,
     faults: VecDeque<Fault>,
     requests: Vec<Request>,
 }
@@ -73,6 +75,15 @@ impl GithubServer {
             state.timeline.insert(0, event.clone());
         }
         state.version += 1;
+    }
+
+    /// `GET /repos/{name}` answers `body` (`None`: 404), with an ETag of its contents.
+    pub fn repo(&self, name: &str, body: Option<&str>) {
+        self.state
+            .lock()
+            .expect("state")
+            .repos
+            .insert(name.to_owned(), body.map(str::to_owned));
     }
 
     /// The next requests get `faults`, in order.
@@ -153,6 +164,20 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             format!("Retry-After: {seconds}\r\n"),
             r#"{"message":"You have exceeded a secondary rate limit."}"#.to_owned(),
         ),
+        other if path.starts_with("/repos/") => {
+            match state.repos.get(&path["/repos/".len()..]).cloned().flatten() {
+                None => (404, String::new(), r#"{"message":"Not Found"}"#.to_owned()),
+                Some(body) => {
+                    let etag = format!("\"r{}\"", body.len());
+                    if if_none_match.as_deref() == Some(etag.as_str()) {
+                        (304, limit_headers(&other, reset), String::new())
+                    } else {
+                        let headers = format!("ETag: {etag}\r\n{}", limit_headers(&other, reset));
+                        (200, headers, body)
+                    }
+                }
+            }
+        }
         _ if path.split('?').next() != Some("/events") => (404, String::new(), String::new()),
         other if if_none_match.as_deref() == Some(etag.as_str()) => {
             (304, limit_headers(&other, reset), String::new())
