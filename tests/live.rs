@@ -297,3 +297,39 @@ union all select '../../etc', 1",
         assert_eq!(request.status, 304, "{request:?}");
     }
 }
+
+#[test]
+fn ctrl_c_ends_live_polling_after_the_poll_in_flight() {
+    let dir = common::copy_bundled_project();
+    let project = dir.path();
+    let server = GithubServer::start(60);
+    server.publish(&events(1..=20));
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ghforge"))
+        .current_dir(project)
+        .env("HOME", project.join(".no-home"))
+        .env("NO_COLOR", "1")
+        .env_remove("GHFORGE_CLOCK")
+        .args(["load", "--live", "--api-url", &server.url])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait for the first poll to be answered, then interrupt the wait for the next one.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while server.requests().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("exits");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Done. 1 polls: 20 new events"), "{stdout}");
+    assert_eq!(
+        ledger(project),
+        [row(&["1", "ok", "1", "20", "0", "0", "false"])]
+    );
+}

@@ -1,5 +1,7 @@
 //! `ghforge load --live`: poll the Events API until `--max-polls` or `--for`, a line per poll.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -56,6 +58,7 @@ pub fn run(settings: &Settings, args: &LoadArgs, console: Console) -> Result<i32
     let mut poller = Poller::new(options)
         .map_err(|err| execution(format!("cannot start the HTTP client: {err}")))?;
     let started = Instant::now();
+    let stop = stop_on_signal();
     let (mut polls, mut new, mut failed) = (0u64, 0u64, 0u64);
     loop {
         let poll_id = live::next_poll_id(&connection).map_err(|err| execution(err.to_string()))?;
@@ -70,10 +73,17 @@ pub fn run(settings: &Settings, args: &LoadArgs, console: Console) -> Result<i32
         failed += u64::from(report.status == PollStatus::Failed);
         print_poll(&console, &report);
         let out_of_time = stop_after.is_some_and(|limit| started.elapsed() + report.wait >= limit);
-        if args.max_polls.is_some_and(|max| polls >= max) || out_of_time {
+        if args.max_polls.is_some_and(|max| polls >= max) || out_of_time || stopped(&stop) {
             break;
         }
-        std::thread::sleep(report.wait);
+        // Sleep in short steps, so Ctrl-C between polls ends the command at once.
+        let until = Instant::now() + report.wait;
+        while Instant::now() < until && !stopped(&stop) {
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(100)));
+        }
+        if stopped(&stop) {
+            break;
+        }
     }
     console.info(
         "LivePollSummary",
@@ -81,6 +91,39 @@ pub fn run(settings: &Settings, args: &LoadArgs, console: Console) -> Result<i32
         json!({"polls": polls, "new": new, "failed": failed}),
     );
     Ok(i32::from(failed > 0))
+}
+
+/// Set when SIGINT (Ctrl-C) or SIGTERM arrives: the poll in flight finishes and lands, then the
+/// command ends.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    if let Ok(runtime) = runtime {
+        std::thread::spawn(move || {
+            runtime.block_on(async {
+                let terminate = async {
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(mut signal) => signal.recv().await,
+                        Err(_) => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate => {}
+                }
+            });
+            flag.store(true, Ordering::SeqCst);
+        });
+    }
+    stop
+}
+
+fn stopped(stop: &AtomicBool) -> bool {
+    stop.load(Ordering::SeqCst)
 }
 
 fn print_poll(console: &Console, report: &PollReport) {
