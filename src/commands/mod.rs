@@ -7,6 +7,7 @@ pub mod junit;
 pub mod load;
 pub mod ls;
 pub mod run;
+pub mod serve;
 pub mod warehouse;
 
 use std::collections::BTreeSet;
