@@ -173,7 +173,13 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     let manifest = manifest::build(project, dag, &compiled, &invocation);
     manifest::write(&target_dir, &manifest)?;
     drop(manifest);
-    after_run(&loaded, adapter.as_ref(), &invocation, kind, failed || end_failure.is_some())?;
+    after_run(
+        &loaded,
+        adapter.as_ref(),
+        &invocation,
+        kind,
+        failed || end_failure.is_some(),
+    )?;
     loaded.finish();
     match end_failure {
         Some(failure) => Err(failure),
@@ -194,9 +200,10 @@ fn after_run(
     if let Err(err) =
         crate::serve::publish::record_history(&target_dir, invocation, crate::serve::KEEP_HISTORY)
     {
-        loaded
-            .console
-            .warn("history", &format!("cannot keep the run in the history: {err}"));
+        loaded.console.warn(
+            "history",
+            &format!("cannot keep the run in the history: {err}"),
+        );
     }
     if failed || !matches!(kind, Kind::Run | Kind::Build) || adapter.type_name() != "duckdb" {
         return Ok(());

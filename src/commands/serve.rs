@@ -73,14 +73,24 @@ pub fn publish_command(settings: Settings, _args: &PublishArgs) -> Result<i32> {
         return Err(Error::Project(
             Diagnostic::new(
                 DiagnosticKind::Project,
-                format!("target `{}` is not DuckDB; only DuckDB targets publish serving snapshots", project.target.name),
+                format!(
+                    "target `{}` is not DuckDB; only DuckDB targets publish serving snapshots",
+                    project.target.name
+                ),
             )
             .hint("publish from a DuckDB target (`--target`)"),
         ));
     };
     let adapter = open_duckdb(&project.target, duck, Access::ReadWrite)?;
     let invocation = invocation();
-    publish_snapshot(project, &adapter, &loaded.target_dir(), &invocation, "publish", loaded.console)?;
+    publish_snapshot(
+        project,
+        &adapter,
+        &loaded.target_dir(),
+        &invocation,
+        "publish",
+        loaded.console,
+    )?;
     loaded.finish();
     Ok(0)
 }
@@ -96,8 +106,11 @@ pub fn publish_snapshot(
 ) -> Result<()> {
     let failed = |err: PublishError| {
         Error::Execution(
-            Diagnostic::new(DiagnosticKind::Execution, format!("publishing the serving snapshot failed: {err}"))
-                .hint("the run itself succeeded; `ghforge publish` retries the snapshot"),
+            Diagnostic::new(
+                DiagnosticKind::Execution,
+                format!("publishing the serving snapshot failed: {err}"),
+            )
+            .hint("the run itself succeeded; `ghforge publish` retries the snapshot"),
         )
     };
     let mut session = adapter

@@ -49,8 +49,14 @@ fn node_of(entry: &Value) -> NodeRun {
         execution_time: entry["execution_time"].as_f64().unwrap_or(0.0),
         rows_affected: entry["adapter_response"]["rows_affected"].as_u64(),
         failures: entry["failures"].as_u64(),
-        started_at: execute.or(first).and_then(|t| t["started_at"].as_str()).map(str::to_owned),
-        completed_at: execute.or(last).and_then(|t| t["completed_at"].as_str()).map(str::to_owned),
+        started_at: execute
+            .or(first)
+            .and_then(|t| t["started_at"].as_str())
+            .map(str::to_owned),
+        completed_at: execute
+            .or(last)
+            .and_then(|t| t["completed_at"].as_str())
+            .map(str::to_owned),
         message: text(&entry["message"]),
     }
 }
@@ -63,7 +69,9 @@ pub fn parse(document: &str) -> Option<RunRecord> {
     for node in &nodes {
         *status_counts.entry(node.status.clone()).or_insert(0) += 1;
     }
-    let failed = nodes.iter().any(|n| matches!(n.status.as_str(), "error" | "fail"));
+    let failed = nodes
+        .iter()
+        .any(|n| matches!(n.status.as_str(), "error" | "fail"));
     Some(RunRecord {
         invocation_id: text(&json["metadata"]["invocation_id"]),
         command: text(&json["args"]["which"]),
@@ -105,7 +113,9 @@ pub fn load(target_dir: &Path, limit: usize) -> Vec<RunRecord> {
 pub fn find(target_dir: &Path, invocation_id: &str) -> Option<RunRecord> {
     let files = super::history_files(&super::history_dir(target_dir)).ok()?;
     let suffix = format!("-{invocation_id}.json");
-    let path = files.iter().find(|p| p.to_string_lossy().ends_with(&suffix))?;
+    let path = files
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with(&suffix))?;
     parse(&std::fs::read_to_string(path).ok()?)
 }
 

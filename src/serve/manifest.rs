@@ -8,10 +8,17 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+/// A loaded manifest with the file's modification time and size when it was read.
+struct Loaded {
+    modified: Option<SystemTime>,
+    len: u64,
+    value: Arc<Value>,
+}
+
 /// The parsed manifest, reloaded when the file changes.
 pub struct ManifestCache {
     path: PathBuf,
-    loaded: Mutex<Option<(Option<SystemTime>, u64, Arc<Value>)>>,
+    loaded: Mutex<Option<Loaded>>,
 }
 
 impl ManifestCache {
@@ -25,16 +32,21 @@ impl ManifestCache {
     /// The manifest, or `None` when there is none (or it cannot be read).
     pub fn get(&self) -> Option<Arc<Value>> {
         let metadata = std::fs::metadata(&self.path).ok()?;
-        let key = (metadata.modified().ok(), metadata.len());
+        let (modified, len) = (metadata.modified().ok(), metadata.len());
         let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((modified, len, value)) = loaded.as_ref()
-            && (*modified, *len) == key
+        if let Some(current) = loaded.as_ref()
+            && current.modified == modified
+            && current.len == len
         {
-            return Some(value.clone());
+            return Some(current.value.clone());
         }
         let text = std::fs::read(&self.path).ok()?;
         let value: Arc<Value> = Arc::new(serde_json::from_slice(&text).ok()?);
-        *loaded = Some((key.0, key.1, value.clone()));
+        *loaded = Some(Loaded {
+            modified,
+            len,
+            value: value.clone(),
+        });
         Some(value)
     }
 }

@@ -32,16 +32,44 @@ pub fn run_metrics(out: &mut String, run: &RunRecord) {
         label(&run.command),
         label(&run.invocation_id)
     );
-    family(out, "ghforge_last_run_duration_seconds", "gauge", "Wall time of the last run.");
-    let _ = writeln!(out, "ghforge_last_run_duration_seconds{{{labels}}} {}", run.elapsed_seconds);
-    family(out, "ghforge_last_run_success", "gauge", "1 when no node of the last run errored or failed.");
+    family(
+        out,
+        "ghforge_last_run_duration_seconds",
+        "gauge",
+        "Wall time of the last run.",
+    );
+    let _ = writeln!(
+        out,
+        "ghforge_last_run_duration_seconds{{{labels}}} {}",
+        run.elapsed_seconds
+    );
+    family(
+        out,
+        "ghforge_last_run_success",
+        "gauge",
+        "1 when no node of the last run errored or failed.",
+    );
     let ok = u8::from(run.status == "success");
     let _ = writeln!(out, "ghforge_last_run_success{{{labels}}} {ok}");
-    family(out, "ghforge_last_run_nodes", "gauge", "Nodes of the last run by status.");
+    family(
+        out,
+        "ghforge_last_run_nodes",
+        "gauge",
+        "Nodes of the last run by status.",
+    );
     for (status, count) in &run.status_counts {
-        let _ = writeln!(out, "ghforge_last_run_nodes{{status=\"{}\"}} {count}", label(status));
+        let _ = writeln!(
+            out,
+            "ghforge_last_run_nodes{{status=\"{}\"}} {count}",
+            label(status)
+        );
     }
-    family(out, "ghforge_node_duration_seconds", "gauge", "Execution time of each node in the last run.");
+    family(
+        out,
+        "ghforge_node_duration_seconds",
+        "gauge",
+        "Execution time of each node in the last run.",
+    );
     for node in &run.nodes {
         let _ = writeln!(
             out,
@@ -51,7 +79,12 @@ pub fn run_metrics(out: &mut String, run: &RunRecord) {
             node.execution_time
         );
     }
-    family(out, "ghforge_node_rows_affected", "gauge", "Rows each node wrote in the last run.");
+    family(
+        out,
+        "ghforge_node_rows_affected",
+        "gauge",
+        "Rows each node wrote in the last run.",
+    );
     for node in &run.nodes {
         if let Some(rows) = node.rows_affected {
             let _ = writeln!(
@@ -68,25 +101,43 @@ fn ledger_metrics(out: &mut String, snapshot: &Snapshot) -> Result<(), SnapshotE
     if !snapshot.has("_ghforge.load_ledger") {
         return Ok(());
     }
-    let by_status: Vec<(String, i64, i64, i64)> = snapshot
-        .with_connection(|c| {
-            let mut statement = c.prepare_cached(
-                "select coalesce(status, 'unknown'), count(*), coalesce(sum(rows), 0)::bigint, \
+    let by_status: Vec<(String, i64, i64, i64)> = snapshot.with_connection(|c| {
+        let mut statement = c.prepare_cached(
+            "select coalesce(status, 'unknown'), count(*), coalesce(sum(rows), 0)::bigint, \
                         coalesce(sum(quarantined), 0)::bigint \
                  from _ghforge.load_ledger group by all order by 1",
-            )?;
-            statement
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect()
-        })?;
-    family(out, "ghforge_load_hours", "gauge", "Archive hours in the loader's ledger by status.");
+        )?;
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect()
+    })?;
+    family(
+        out,
+        "ghforge_load_hours",
+        "gauge",
+        "Archive hours in the loader's ledger by status.",
+    );
     for (status, hours, _, _) in &by_status {
-        let _ = writeln!(out, "ghforge_load_hours{{status=\"{}\"}} {hours}", label(status));
+        let _ = writeln!(
+            out,
+            "ghforge_load_hours{{status=\"{}\"}} {hours}",
+            label(status)
+        );
     }
-    family(out, "ghforge_load_rows", "gauge", "Event lines loaded into bronze.");
+    family(
+        out,
+        "ghforge_load_rows",
+        "gauge",
+        "Event lines loaded into bronze.",
+    );
     let rows: i64 = by_status.iter().map(|s| s.2).sum();
     let _ = writeln!(out, "ghforge_load_rows {rows}");
-    family(out, "ghforge_load_quarantined_lines", "gauge", "Lines quarantined, in total and per hour that had any.");
+    family(
+        out,
+        "ghforge_load_quarantined_lines",
+        "gauge",
+        "Lines quarantined, in total and per hour that had any.",
+    );
     let quarantined: i64 = by_status.iter().map(|s| s.3).sum();
     let _ = writeln!(out, "ghforge_load_quarantined_lines {quarantined}");
     let per_hour: Vec<(String, i64)> = snapshot
@@ -99,13 +150,21 @@ fn ledger_metrics(out: &mut String, snapshot: &Snapshot) -> Result<(), SnapshotE
         })
         .unwrap_or_default();
     for (hour, lines) in per_hour {
-        let _ = writeln!(out, "ghforge_load_quarantined_lines{{hour=\"{hour}\"}} {lines}");
+        let _ = writeln!(
+            out,
+            "ghforge_load_quarantined_lines{{hour=\"{hour}\"}} {lines}"
+        );
     }
     Ok(())
 }
 
 fn snapshot_metrics(out: &mut String, snapshot: &Snapshot) {
-    family(out, "ghforge_snapshot_info", "gauge", "The snapshot being served (always 1).");
+    family(
+        out,
+        "ghforge_snapshot_info",
+        "gauge",
+        "The snapshot being served (always 1).",
+    );
     let _ = writeln!(
         out,
         "ghforge_snapshot_info{{invocation_id=\"{}\",command=\"{}\"}} 1",
@@ -118,11 +177,21 @@ fn snapshot_metrics(out: &mut String, snapshot: &Snapshot) {
             .map(|t| t.timestamp())
     };
     if let Some(latest) = seconds(&snapshot.info.latest_created_at) {
-        family(out, "ghforge_latest_event_timestamp_seconds", "gauge", "The latest event time in the served data.");
+        family(
+            out,
+            "ghforge_latest_event_timestamp_seconds",
+            "gauge",
+            "The latest event time in the served data.",
+        );
         let _ = writeln!(out, "ghforge_latest_event_timestamp_seconds {latest}");
     }
     if let Some(hour) = seconds(&snapshot.info.latest_loaded_hour) {
-        family(out, "ghforge_latest_loaded_hour_timestamp_seconds", "gauge", "The latest hour the ledger has as loaded.");
+        family(
+            out,
+            "ghforge_latest_loaded_hour_timestamp_seconds",
+            "gauge",
+            "The latest hour the ledger has as loaded.",
+        );
         let _ = writeln!(out, "ghforge_latest_loaded_hour_timestamp_seconds {hour}");
     }
 }
@@ -146,7 +215,10 @@ pub async fn handler(State(state): State<AppState>) -> Response {
     match tokio::task::spawn_blocking(move || render(&target_dir, &snapshot)).await {
         Ok(text) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
             text,
         )
             .into_response(),

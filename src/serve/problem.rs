@@ -144,9 +144,7 @@ fn parse_time(text: &str) -> Option<String> {
     let parsed = formats
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(&format!("{text}:00"), "%Y-%m-%dT%H:%M").ok()
-        })
+        .or_else(|| NaiveDateTime::parse_from_str(&format!("{text}:00"), "%Y-%m-%dT%H:%M").ok())
         .or_else(|| {
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .ok()
@@ -186,8 +184,14 @@ mod tests {
     #[test]
     fn integers_outside_their_range_or_not_numbers_are_bad_requests() {
         let p = params(&[("offset", "-5"), ("limit", "abc")], &["offset", "limit"]).unwrap();
-        assert!(matches!(p.integer("offset", 60, 1, 100), Err(Problem::BadRequest(_))));
-        assert!(matches!(p.integer("limit", 10, 1, 1000), Err(Problem::BadRequest(_))));
+        assert!(matches!(
+            p.integer("offset", 60, 1, 100),
+            Err(Problem::BadRequest(_))
+        ));
+        assert!(matches!(
+            p.integer("limit", 10, 1, 1000),
+            Err(Problem::BadRequest(_))
+        ));
         assert_eq!(p.integer("absent", 7, 1, 10).unwrap(), 7);
         assert!(params(&[("x", "1")], &["offset"]).is_err());
     }
@@ -195,7 +199,10 @@ mod tests {
     #[test]
     fn times_in_the_forms_users_type() {
         assert_eq!(parse_time("2024-05-01T23").unwrap(), "2024-05-01 23:00:00");
-        assert_eq!(parse_time("2024-05-01T23:30:00Z").unwrap(), "2024-05-01 23:30:00");
+        assert_eq!(
+            parse_time("2024-05-01T23:30:00Z").unwrap(),
+            "2024-05-01 23:30:00"
+        );
         assert_eq!(parse_time("2024-05-01").unwrap(), "2024-05-01 00:00:00");
         assert!(parse_time("yesterday").is_none());
         assert!(parse_time("2024-13-01").is_none());

@@ -219,7 +219,10 @@ fn write_contents(
                 in_snapshot("_ghforge", "events"),
                 events.quoted()
             ))?;
-            format!("(SELECT max(created_at) FROM {})", in_snapshot("_ghforge", "events"))
+            format!(
+                "(SELECT max(created_at) FROM {})",
+                in_snapshot("_ghforge", "events")
+            )
         }
         _ => "CAST(NULL AS timestamp)".to_owned(),
     };

@@ -64,8 +64,8 @@ pub async fn avg_pr_time(
     query: QueryMap,
 ) -> Response {
     let checked = params(query, &[]).and_then(|_| {
-        let Path((owner, name)) = path
-            .map_err(|err| Problem::BadRequest(format!("bad path: {}", err.body_text())))?;
+        let Path((owner, name)) =
+            path.map_err(|err| Problem::BadRequest(format!("bad path: {}", err.body_text())))?;
         check_repository(&owner, &name)
     });
     let repo = match checked {

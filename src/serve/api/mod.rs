@@ -3,8 +3,8 @@
 //! router and the OpenAPI document (utoipa, collected from the handlers).
 
 pub mod gold;
-pub mod totals;
 pub mod runs;
+pub mod totals;
 pub mod windows;
 
 use std::collections::BTreeMap;
@@ -38,7 +38,10 @@ pub fn params(
     allowed: &[&str],
 ) -> Result<Params, Problem> {
     let Query(values) = query.map_err(|err| {
-        Problem::BadRequest(format!("the query string cannot be read: {}", err.body_text()))
+        Problem::BadRequest(format!(
+            "the query string cannot be read: {}",
+            err.body_text()
+        ))
     })?;
     Params::new(values, allowed)
 }
@@ -109,6 +112,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(totals::merge_latency))
         .routes(routes!(totals::bot_share))
         .routes(routes!(totals::event_types))
+        .routes(routes!(totals::events_hourly))
         .routes(routes!(totals::snapshot_info))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::show_run))

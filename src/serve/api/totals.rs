@@ -165,7 +165,6 @@ pub async fn bot_share(
         )?;
         let events: i64 = hours.iter().map(|h| h.events).sum();
         let bot_events: i64 = hours.iter().map(|h| h.bot_events).sum();
-        #[expect(clippy::cast_precision_loss, reason = "event counts are far below 2^52")]
         let share = (events > 0).then(|| bot_events as f64 / events as f64);
         Ok(BotShare {
             events,
@@ -246,4 +245,79 @@ pub async fn snapshot_info(
         return problem.into_response();
     }
     answer(&state, &headers, |snapshot| Ok(snapshot.info.clone())).await
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TypeSeries {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Events per hour, aligned with `hours`.
+    pub events: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HourlyTypes {
+    pub hours: Vec<String>,
+    /// One series per event type, most events first.
+    pub series: Vec<TypeSeries>,
+}
+
+/// Events per type and hour (`gold.event_counts_hourly`), `from`..=`to`, as chart series.
+#[utoipa::path(
+    get,
+    path = "/api/events/hourly",
+    params(
+        ("from" = Option<String>, Query, description = "First hour (UTC)"),
+        ("to" = Option<String>, Query, description = "Last hour (UTC), inclusive"),
+    ),
+    responses((status = 200, body = HourlyTypes), (status = 400, body = crate::serve::problem::ProblemBody, content_type = "application/problem+json"))
+)]
+pub async fn events_hourly(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: QueryMap,
+) -> Response {
+    let (from, to) = match time_range(query) {
+        Ok(range) => range,
+        Err(problem) => return problem.into_response(),
+    };
+    answer(&state, &headers, move |snapshot| {
+        require(snapshot, "gold.event_counts_hourly")?;
+        let cells = rows(
+            snapshot,
+            "select strftime(hour, '%Y-%m-%dT%H:%M:%SZ'), type, events from gold.event_counts_hourly \
+             where hour >= coalesce(cast(?1 as timestamp), '-infinity'::timestamp) \
+               and hour <= coalesce(cast(?2 as timestamp), 'infinity'::timestamp) \
+               and type is not null order by hour, type",
+            &[&from, &to],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)),
+        )?;
+        Ok(series_of(cells))
+    })
+    .await
+}
+
+/// Pivot `(hour, type, events)` cells (sorted by hour) into aligned series.
+fn series_of(cells: Vec<(String, String, i64)>) -> HourlyTypes {
+    let mut hours: Vec<String> = Vec::new();
+    let mut by_type: std::collections::BTreeMap<String, Vec<i64>> =
+        std::collections::BTreeMap::new();
+    for (hour, kind, events) in cells {
+        if hours.last() != Some(&hour) {
+            hours.push(hour);
+        }
+        let index = hours.len() - 1;
+        let series = by_type.entry(kind).or_default();
+        series.resize(index + 1, 0);
+        series[index] = events;
+    }
+    let mut series: Vec<TypeSeries> = by_type
+        .into_iter()
+        .map(|(kind, mut events)| {
+            events.resize(hours.len(), 0);
+            TypeSeries { kind, events }
+        })
+        .collect();
+    series.sort_by_key(|s| std::cmp::Reverse(s.events.iter().sum::<i64>()));
+    HourlyTypes { hours, series }
 }
