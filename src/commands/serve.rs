@@ -124,13 +124,20 @@ pub fn publish_snapshot(
         .unwrap_or(&published.path)
         .display()
         .to_string();
-    console.info(
-        "published",
-        &format!(
-            "Published serving snapshot `{relative}` ({} relations)",
-            published.relations.len()
-        ),
-        json!({"path": relative, "relations": published.relations.len(), "invocation_id": invocation.invocation_id}),
+    let text = format!(
+        "Published serving snapshot `{relative}` ({} relations)",
+        published.relations.len()
     );
+    // A project that serves nothing (no gold schema, no `serve: true`) keeps dbt's output: the
+    // snapshot still carries the run for `/runs` and `/docs`, said in the debug log only.
+    if published.relations.is_empty() {
+        tracing::debug!("{text}");
+    } else {
+        console.info(
+            "published",
+            &text,
+            json!({"path": relative, "relations": published.relations.len(), "invocation_id": invocation.invocation_id}),
+        );
+    }
     Ok(())
 }
