@@ -188,3 +188,52 @@ fn serving_continues_while_load_and_build_write_and_switches_to_the_new_run() {
         2
     );
 }
+
+#[test]
+fn serve_config_chooses_the_served_relations() {
+    let dir = common::copy_bundled_project();
+    let project = dir.path();
+    for (file, config) in [
+        ("models/gold/org_metrics.sql", "{{ config(serve=false) }}\n"),
+        ("models/silver/repos.sql", "{{ config(serve=true) }}\n"),
+    ] {
+        let path = project.join(file);
+        let text = std::fs::read_to_string(&path).expect("model");
+        std::fs::write(&path, format!("{config}{text}")).expect("write");
+    }
+    common::gen_archive(project, FIRST, FIRST, &["--events-per-hour", "200"]);
+    load_and_build(project, FIRST, FIRST);
+    let snapshot = std::fs::read_dir(project.join("ghforge-target/serve"))
+        .expect("serve dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "duckdb"))
+        .expect("a snapshot");
+    let config = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .expect("config");
+    let connection = duckdb::Connection::open_with_flags(&snapshot, config).expect("open");
+    let mut statement = connection
+        .prepare("select schema_name || '.' || table_name from duckdb_tables() order by 1")
+        .expect("prepare");
+    let tables: Vec<String> = statement
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(tables.contains(&"silver.repos".to_owned()), "{tables:?}");
+    assert!(
+        !tables.contains(&"gold.org_metrics".to_owned()),
+        "{tables:?}"
+    );
+    assert!(!tables.contains(&"silver.events".to_owned()), "{tables:?}");
+    for table in [
+        "gold.hourly_summary",
+        "_ghforge.snapshot",
+        "_ghforge.events",
+        "_ghforge.load_ledger",
+        "_ghforge.served",
+    ] {
+        assert!(tables.contains(&table.to_owned()), "{table} in {tables:?}");
+    }
+}
