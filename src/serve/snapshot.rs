@@ -185,7 +185,7 @@ pub async fn watch(target_dir: PathBuf, current: Arc<Current>, console: crate::c
             Ok(Some(newest)) => newest,
             Ok(None) => continue,
             Err(err) => {
-                tracing::warn!("cannot list snapshots: {err}");
+                console.warn("snapshot", &format!("cannot list snapshots: {err}"));
                 continue;
             }
         };
@@ -207,10 +207,13 @@ pub async fn watch(target_dir: PathBuf, current: Arc<Current>, console: crate::c
                 current.replace(snapshot);
             }
             Ok(Err(err)) => {
-                tracing::warn!("{err}");
+                console.warn(
+                    "snapshot",
+                    &format!("{err}; still serving the previous one"),
+                );
                 refused = Some(newest);
             }
-            Err(err) => tracing::warn!("opening a snapshot panicked: {err}"),
+            Err(err) => console.warn("snapshot", &format!("opening a snapshot failed: {err}")),
         }
     }
 }

@@ -32,16 +32,18 @@ const SCRIPT: &str = r#"
   const palette = ['#0969da','#1a7f37','#cf222e','#9a6700','#8250df','#bf3989','#1b7c83','#953800',
                    '#57606a','#4ac26b','#ff8182','#d4a72c','#c297ff','#ff80c8','#76e3ea','#ffb77c'];
   const get = (url) => fetch(url).then((r) => { if (!r.ok) throw new Error(url + ': ' + r.status); return r.json(); });
-  const base = { animation: false, responsive: true, maintainAspectRatio: true };
-  const draw = (id, config) => new Chart(document.getElementById(id), Object.assign({ options: base }, config));
+  // A fresh object per chart: Chart.js writes the resolved scales into the options it is given.
+  const base = () => ({ animation: false, responsive: true, maintainAspectRatio: true });
+  const draw = (id, config) => new Chart(document.getElementById(id), Object.assign({ options: base() }, config));
   const bar = (id, labels, label, data, horizontal) => draw(id, {
     type: 'bar',
     data: { labels, datasets: [{ label, data, backgroundColor: palette[0] }] },
-    options: Object.assign({}, base, horizontal ? { indexAxis: 'y' } : {}),
+    options: Object.assign(base(), horizontal ? { indexAxis: 'y' } : {}),
   });
   const jobs = [
     get('/api/events/hourly').then((d) => draw('chart-events', {
       type: 'line',
+      options: Object.assign(base(), { aspectRatio: 1.4, plugins: { legend: { position: 'right', labels: { boxWidth: 10, font: { size: 10 } } } } }),
       data: { labels: d.hours, datasets: d.series.map((s, i) => ({
         label: s.type, data: s.events, borderColor: palette[i % palette.length], fill: false })) },
     })),
