@@ -96,12 +96,15 @@ fn runs_table(runs: &[RunRecord]) -> String {
 }
 
 fn run_section(run: &RunRecord) -> String {
+    // The timeline's box is sized here: one row per node (Chart.js fills its parent's height).
+    let timed = run.nodes.iter().filter(|n| n.started_at.is_some()).count();
     let mut out = format!(
         "<section class=\"card\"><h2>Run <code id=\"run-id\">{}</code> ({}, {:.2}s)</h2>\
-         <canvas id=\"chart-timeline\"></canvas>",
+         <div style=\"position:relative;height:{}px\"><canvas id=\"chart-timeline\"></canvas></div>",
         escape(&run.invocation_id),
         escape(&run.command),
-        run.elapsed_seconds
+        run.elapsed_seconds,
+        timed * 14 + 60
     );
     let mut slowest: Vec<_> = run.nodes.iter().collect();
     slowest.sort_by(|a, b| b.execution_time.total_cmp(&a.execution_time));
@@ -165,10 +168,10 @@ fn timeline_script(run: &RunRecord) -> String {
     format!(
         "<script src=\"/assets/chart.umd.min.js\"></script><script>(function(){{\
          const d = {json};\
-         const canvas = document.getElementById('chart-timeline');\
-         canvas.height = Math.max(200, d.labels.length * 14);\
-         new Chart(canvas, {{type: 'bar', data: {{labels: d.labels, datasets: [{{label: 'seconds since start', data: d.data, backgroundColor: '#0969da'}}]}},\
-           options: {{animation: false, indexAxis: 'y', responsive: true, maintainAspectRatio: false, scales: {{y: {{ticks: {{autoSkip: false, font: {{size: 9}}}}}}}}}}}});\
+         const short = (id) => {{ const p = id.split('.'); const t = p[0] + ' ' + (p[2] || id); return t.length > 48 ? t.slice(0, 47) + '…' : t; }};\
+         new Chart(document.getElementById('chart-timeline'), {{type: 'bar', data: {{labels: d.labels, datasets: [{{label: 'seconds since the first node started', data: d.data, backgroundColor: '#0969da'}}]}},\
+           options: {{animation: false, indexAxis: 'y', responsive: true, maintainAspectRatio: false,\
+             scales: {{y: {{ticks: {{autoSkip: false, font: {{size: 9}}, callback: function (v) {{ return short(this.getLabelForValue(v)); }}}}}}}}}}}});\
          document.body.dataset.ready = 'true';}})();</script>"
     )
 }
