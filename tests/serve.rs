@@ -457,6 +457,14 @@ fn etag_is_the_snapshot_invocation_and_if_none_match_gives_304() {
         assert_eq!(cached.headers()["etag"], etag.as_str());
         assert!(cached.text().expect("body").is_empty());
     }
+    // A repeated request is answered from the snapshot's cache: the same bytes and tag.
+    let first = server.get("/api/repositories/active?limit=5");
+    let first_tag = first.headers()["etag"].clone();
+    let first = first.text().expect("body");
+    let again = server.get("/api/repositories/active?limit=5");
+    assert_eq!(again.headers()["etag"], first_tag);
+    assert_eq!(again.headers()["content-type"], "application/json");
+    assert_eq!(again.text().expect("body"), first);
     let stale = server::client()
         .get(format!("{}/api/events/count", server.url))
         .header("If-None-Match", "\"something-else\"")

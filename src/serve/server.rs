@@ -72,6 +72,7 @@ async fn run(
         current: current.clone(),
         target_dir: target_dir.to_path_buf(),
         manifest: Arc::new(ManifestCache::new(target_dir)),
+        answers: Arc::default(),
     };
     let app = router(state);
     let watcher = tokio::spawn(watch(target_dir.to_path_buf(), current, console));
@@ -95,7 +96,7 @@ async fn run(
 
 /// Every route: the API with its OpenAPI document, the pages, `/metrics`.
 pub fn router(state: AppState) -> Router {
-    let (api_routes, openapi) = api::router();
+    let (api_routes, openapi) = api::router(state.clone());
     let openapi = Arc::new(openapi);
     api_routes
         .route(

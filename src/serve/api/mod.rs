@@ -2,6 +2,7 @@
 //! `ETag` = its invocation id, `If-None-Match` → 304, the query on a blocking thread), the
 //! router and the OpenAPI document (utoipa, collected from the handlers).
 
+pub mod cache;
 pub mod gold;
 pub mod runs;
 pub mod totals;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub current: Arc<Current>,
     pub target_dir: PathBuf,
     pub manifest: Arc<ManifestCache>,
+    pub answers: Arc<cache::AnswerCache>,
 }
 
 /// The query string of a request, checked against the names an endpoint takes.
@@ -101,7 +103,7 @@ pub fn require(snapshot: &Snapshot, table: &str) -> Result<(), Problem> {
 }
 
 /// The API's routes and their OpenAPI document.
-pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn router(state: AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut api) = OpenApiRouter::<AppState>::new()
         .routes(routes!(windows::events_count))
         .routes(routes!(windows::active_repositories))
@@ -118,6 +120,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(runs::show_run))
         .routes(routes!(runs::lineage))
         .split_for_parts();
+    let router = router.route_layer(axum::middleware::from_fn_with_state(
+        state,
+        cache::middleware,
+    ));
     api.info.title = "ghforge serve".to_owned();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     // The default info names utoipa's own author and licence.
