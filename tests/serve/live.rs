@@ -237,3 +237,56 @@ fn serve_config_chooses_the_served_relations() {
         assert!(tables.contains(&table.to_owned()), "{table} in {tables:?}");
     }
 }
+
+#[test]
+fn a_failed_build_is_kept_in_the_history_but_publishes_nothing() {
+    let dir = common::copy_bundled_project();
+    let project = dir.path();
+    common::gen_archive(project, FIRST, FIRST, &["--events-per-hour", "200"]);
+    load_and_build(project, FIRST, FIRST);
+    common::write_files(
+        project,
+        &[(
+            "models/gold/broken.sql",
+            "select no_such_column from {{ ref('events') }}\n",
+        )],
+    );
+    let output = common::ghforge(project)
+        .arg("build")
+        .output()
+        .expect("runs");
+    let transcript = common::transcript(&output, project);
+    assert_eq!(output.status.code(), Some(1), "{transcript}");
+    assert!(
+        !transcript.contains("Published serving snapshot"),
+        "{transcript}"
+    );
+    let count = |folder: &str, extension: &str| {
+        std::fs::read_dir(project.join("ghforge-target").join(folder))
+            .expect("folder")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(extension))
+            .count()
+    };
+    assert_eq!(count("serve", ".duckdb"), 1);
+    assert_eq!(count("history", ".json"), 2);
+    let server = Server::start(project);
+    let runs = server.json("/api/runs");
+    assert_eq!(runs["runs"][0]["status"], "error");
+    assert_eq!(runs["runs"][1]["status"], "success");
+    assert_eq!(
+        server.json("/api/snapshot")["invocation_id"],
+        runs["runs"][1]["invocation_id"]
+    );
+    let metrics = server.get("/metrics").text().expect("metrics");
+    assert!(
+        metrics.contains("ghforge_last_run_success{command=\"build\""),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("ghforge_last_run_success") && l.ends_with(" 0")),
+        "{metrics}"
+    );
+}
