@@ -41,15 +41,27 @@ fn built_project(from: &str, to: &str) -> tempfile::TempDir {
 fn load_and_build(project: &Path, from: &str, to: &str) {
     let source = project.join("archive");
     let source = source.to_str().expect("utf-8");
-    ok(
-        project,
-        &["load", "--from", from, "--to", to, "--source", source],
-    );
-    let transcript = ok(project, &["build"]);
-    assert!(
-        transcript.contains("Published serving snapshot `ghforge-target/serve/"),
-        "{transcript}"
-    );
+    // Where the process clock can be pinned (`GHFORGE_CLOCK`), each step's clock starts at the
+    // first hour it loads, so a later load stamps later rows, as in real life.
+    let clock = format!("{from}:00:00Z");
+    for args in [
+        vec!["load", "--from", from, "--to", to, "--source", source],
+        vec!["build"],
+    ] {
+        let output = common::ghforge(project)
+            .env("GHFORGE_CLOCK", &clock)
+            .args(&args)
+            .output()
+            .expect("runs");
+        let transcript = common::transcript(&output, project);
+        assert!(output.status.success(), "{transcript}");
+        if args[0] == "build" {
+            assert!(
+                transcript.contains("Published serving snapshot `ghforge-target/serve/"),
+                "{transcript}"
+            );
+        }
+    }
 }
 
 /// The project every read-only test serves (built once per test binary).

@@ -122,6 +122,5 @@ pub fn find(target_dir: &Path, invocation_id: &str) -> Option<RunRecord> {
 /// The invocation id of the newest run, for the runs endpoints' `ETag`.
 pub fn newest_id(target_dir: &Path) -> Option<String> {
     let files = super::history_files(&super::history_dir(target_dir)).ok()?;
-    let name = files.last()?.file_stem()?.to_string_lossy().into_owned();
-    name.split_once('-').map(|(_, id)| id.to_owned())
+    super::invocation_of(files.last()?)
 }

@@ -122,7 +122,16 @@ pub fn publish(
         path: dir.clone(),
         source,
     })?;
-    let name = snapshot_file_name(&invocation.generated_at, &invocation.invocation_id);
+    let existing = super::list_snapshots(&dir).map_err(|source| PublishError::Io {
+        action: "list",
+        path: dir.clone(),
+        source,
+    })?;
+    let name = snapshot_file_name(
+        super::next_sequence(&existing),
+        &invocation.generated_at,
+        &invocation.invocation_id,
+    );
     let final_path = dir.join(&name);
     let partial = dir.join(format!(".{name}.partial"));
     remove_if_present(&partial)?;
@@ -295,8 +304,13 @@ pub fn record_history(
         }
     };
     std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-    let name = snapshot_file_name(&invocation.generated_at, &invocation.invocation_id)
-        .replace(SNAPSHOT_EXTENSION, ".json");
+    let existing = super::history_files(&dir).map_err(io("list", &dir))?;
+    let name = snapshot_file_name(
+        super::next_sequence(&existing),
+        &invocation.generated_at,
+        &invocation.invocation_id,
+    )
+    .replace(SNAPSHOT_EXTENSION, ".json");
     let from = target_dir.join("run_results.json");
     let to = dir.join(name);
     std::fs::copy(&from, &to).map_err(io("copy", &from))?;
