@@ -137,7 +137,27 @@ pub enum Command {
     /// Write realistic GitHub Archive hour files (gzipped NDJSON, real naming, both payload
     /// eras, power-law activity, PR lifecycles, faults on request). Needs no project.
     GenArchive(GenArchiveArgs),
+    /// Serve the gold layer as a JSON API (`/api/...`, OpenAPI at `/api/openapi.json`), a
+    /// dashboard (`/`), run monitoring (`/runs`, `/metrics`) and docs (`/docs`), read from the
+    /// newest serving snapshot that `run`/`build` publish under `<target-path>/serve/`.
+    Serve(ServeArgs),
+    /// Publish a serving snapshot of the served relations now (`run` and `build` do it at
+    /// their end).
+    Publish(PublishArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {}
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {

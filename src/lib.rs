@@ -22,6 +22,7 @@ pub mod parallel;
 pub mod plan;
 pub mod project;
 pub mod schema_tests;
+pub mod serve;
 pub mod settings;
 pub mod storage;
 pub mod suggest;

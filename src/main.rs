@@ -63,6 +63,8 @@ fn main() -> ExitCode {
             Command::Load(args) => commands::load::run(settings, args),
             Command::Enrich(args) => commands::enrich::run(settings, args),
             Command::Debug => commands::debug::run(settings),
+            Command::Serve(args) => commands::serve::run(settings, args),
+            Command::Publish(args) => commands::serve::publish_command(settings, args),
             Command::GenArchive(_) => Ok(0),
         });
     finish(result)

@@ -9,6 +9,7 @@ pub mod live;
 pub mod load;
 pub mod ls;
 pub mod run;
+pub mod serve;
 pub mod warehouse;
 
 use std::collections::BTreeSet;

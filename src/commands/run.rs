@@ -172,11 +172,49 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     let manifest = manifest::build(project, dag, &compiled, &invocation);
     manifest::write(&target_dir, &manifest)?;
     drop(manifest);
+    after_run(
+        &loaded,
+        adapter.as_ref(),
+        &invocation,
+        kind,
+        failed || end_failure.is_some(),
+    )?;
     loaded.finish();
     match end_failure {
         Some(failure) => Err(failure),
         None => Ok(i32::from(failed)),
     }
+}
+
+/// Keep the run in `<target-path>/history/` and, after a successful `run` or `build` on
+/// DuckDB, publish a serving snapshot for `ghforge serve`.
+fn after_run(
+    loaded: &super::Loaded,
+    adapter: &dyn Adapter,
+    invocation: &crate::artifacts::manifest::Invocation,
+    kind: Kind,
+    failed: bool,
+) -> Result<()> {
+    let target_dir = loaded.target_dir();
+    if let Err(err) =
+        crate::serve::publish::record_history(&target_dir, invocation, crate::serve::KEEP_HISTORY)
+    {
+        loaded.console.warn(
+            "history",
+            &format!("cannot keep the run in the history: {err}"),
+        );
+    }
+    if failed || !matches!(kind, Kind::Run | Kind::Build) || adapter.type_name() != "duckdb" {
+        return Ok(());
+    }
+    super::serve::publish_snapshot(
+        &loaded.project,
+        adapter,
+        &target_dir,
+        invocation,
+        kind.name(),
+        loaded.console,
+    )
 }
 
 /// A node whose materialization the target's warehouse cannot build is a project error before
