@@ -200,7 +200,7 @@ fn after_run(
         crate::serve::publish::record_history(&target_dir, invocation, crate::serve::KEEP_HISTORY)
     {
         loaded.console.warn(
-            "history",
+            "RunHistoryNotKept",
             &format!("cannot keep the run in the history: {err}"),
         );
     }

@@ -21,7 +21,6 @@ use super::warehouse::open_duckdb;
 pub fn run(settings: Settings, args: &ServeArgs) -> Result<i32> {
     let console = Console {
         format: settings.log_format,
-        color: settings.color,
     };
     let file = &settings.load.file;
     if let Warehouse::Snowflake(_) = settings.load.target.warehouse {
@@ -134,7 +133,7 @@ pub fn publish_snapshot(
         tracing::debug!("{text}");
     } else {
         console.info(
-            "published",
+            "SnapshotPublished",
             &text,
             json!({"path": relative, "relations": published.relations.len(), "invocation_id": invocation.invocation_id}),
         );

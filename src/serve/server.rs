@@ -77,12 +77,12 @@ async fn run(
     let app = router(state);
     let watcher = tokio::spawn(watch(target_dir.to_path_buf(), current, console));
     console.info(
-        "serve_snapshot",
+        "ServeSnapshot",
         &format!("Serving snapshot `{name}` (invocation {invocation})"),
         json!({"snapshot": name, "invocation_id": invocation}),
     );
     console.info(
-        "serve_listening",
+        "ServeListening",
         &format!("Listening on http://{bound} (press Ctrl+C to stop)"),
         json!({"url": format!("http://{bound}")}),
     );
@@ -90,7 +90,7 @@ async fn run(
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     watcher.abort();
-    console.info("serve_stopped", "Stopped serving.", json!({}));
+    console.info("ServeStopped", "Stopped serving.", json!({}));
     Ok(())
 }
 

@@ -185,7 +185,10 @@ pub async fn watch(target_dir: PathBuf, current: Arc<Current>, console: crate::c
             Ok(Some(newest)) => newest,
             Ok(None) => continue,
             Err(err) => {
-                console.warn("snapshot", &format!("cannot list snapshots: {err}"));
+                console.warn(
+                    "ServeSnapshotSwitch",
+                    &format!("cannot list snapshots: {err}"),
+                );
                 continue;
             }
         };
@@ -196,7 +199,7 @@ pub async fn watch(target_dir: PathBuf, current: Arc<Current>, console: crate::c
         match tokio::task::spawn_blocking(move || Snapshot::open(&path)).await {
             Ok(Ok(snapshot)) => {
                 console.info(
-                    "snapshot",
+                    "ServeSnapshotSwitch",
                     &format!(
                         "Serving snapshot `{}` (invocation {})",
                         file_name(&snapshot.path),
@@ -208,12 +211,15 @@ pub async fn watch(target_dir: PathBuf, current: Arc<Current>, console: crate::c
             }
             Ok(Err(err)) => {
                 console.warn(
-                    "snapshot",
+                    "ServeSnapshotSwitch",
                     &format!("{err}; still serving the previous one"),
                 );
                 refused = Some(newest);
             }
-            Err(err) => console.warn("snapshot", &format!("opening a snapshot failed: {err}")),
+            Err(err) => console.warn(
+                "ServeSnapshotSwitch",
+                &format!("opening a snapshot failed: {err}"),
+            ),
         }
     }
 }
