@@ -247,20 +247,7 @@ fn append_hour(
         }
         match lines::parse(&line) {
             Ok(event) => {
-                events.append_row(params![
-                    event.id.as_ref(),
-                    event.kind.as_ref(),
-                    event.actor,
-                    event.repo,
-                    event.org,
-                    event.payload,
-                    event.public,
-                    Value::Timestamp(TimeUnit::Microsecond, event.created_at),
-                    hour_value,
-                    source,
-                    number,
-                    loaded_at
-                ])?;
+                append_event(&mut events, &event, &hour_value, source, number, &loaded_at)?;
                 landed.rows += 1;
             }
             Err(rejection) => {
@@ -285,6 +272,31 @@ fn append_hour(
         return Err(LandError::TimelineFormat);
     }
     Ok(landed)
+}
+
+/// Append one judged event to `bronze.events`, with its hour and lineage (source and line).
+pub fn append_event(
+    events: &mut duckdb::Appender<'_>,
+    event: &lines::BronzeEvent<'_>,
+    hour: &Value,
+    source: &str,
+    line_number: i64,
+    loaded_at: &Value,
+) -> duckdb::Result<()> {
+    events.append_row(params![
+        event.id.as_ref(),
+        event.kind.as_ref(),
+        event.actor,
+        event.repo,
+        event.org,
+        event.payload,
+        event.public,
+        Value::Timestamp(TimeUnit::Microsecond, event.created_at),
+        hour,
+        source,
+        line_number,
+        loaded_at
+    ])
 }
 
 /// The bronze tables of a DuckDB target, for one load worker (its own connection).

@@ -21,6 +21,7 @@ use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, params};
 use serde_json::value::RawValue;
 
+use super::bronze::append_event;
 use super::github::{Answer, ApiOptions, Github};
 use super::lines;
 
@@ -287,20 +288,15 @@ fn land(
             match lines::parse(line) {
                 Ok(event) => {
                     let hour = event.created_at - event.created_at.rem_euclid(3_600_000_000);
-                    events.append_row(params![
-                        event.id.as_ref(),
-                        event.kind.as_ref(),
-                        event.actor,
-                        event.repo,
-                        event.org,
-                        event.payload,
-                        event.public,
-                        Value::Timestamp(TimeUnit::Microsecond, event.created_at),
-                        Value::Timestamp(TimeUnit::Microsecond, hour),
-                        source,
+                    let hour = Value::Timestamp(TimeUnit::Microsecond, hour);
+                    append_event(
+                        &mut events,
+                        &event,
+                        &hour,
+                        &source,
                         number as i64 + 1,
-                        loaded_at
-                    ])?;
+                        &loaded_at,
+                    )?;
                     counts.0 += 1;
                 }
                 Err(rejection) => {
