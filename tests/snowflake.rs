@@ -13,62 +13,18 @@
 )]
 
 mod common;
+#[path = "common/snowflake_emulator.rs"]
+mod emulator;
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
 
-use ghforge::adapters::Adapter;
+use emulator::port;
 use ghforge::adapters::snowflake::SnowflakeAdapter;
 use ghforge::project::profiles::{SnowflakeTarget, Target, Warehouse};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "sf-Pa55word-never-shown";
 const PASSPHRASE: &str = "ghforge-test-passphrase";
-
-/// The emulator of this test binary. Its stdin stays open while the process lives; the server
-/// stops when it closes (`--exit-on-stdin-eof`), even if a test panics.
-struct Emulator {
-    port: u16,
-    _process: Mutex<(Child, ChildStdin)>,
-}
-
-fn port() -> u16 {
-    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
-    EMULATOR
-        .get_or_init(|| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-            let log = std::env::temp_dir().join(format!(
-                "ghforge-snowflake-emulator-{}.log",
-                std::process::id()
-            ));
-            let mut child = Command::new(root.join("scripts/snowflake-emulator.sh"))
-                .arg("--exit-on-stdin-eof")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(std::fs::File::create(&log).expect("emulator log"))
-                .spawn()
-                .expect("start scripts/snowflake-emulator.sh");
-            let stdin = child.stdin.take().expect("stdin");
-            let mut line = String::new();
-            std::io::BufReader::new(child.stdout.take().expect("stdout"))
-                .read_line(&mut line)
-                .expect("read the port");
-            let port = line.trim().parse().unwrap_or_else(|_| {
-                panic!(
-                    "the emulator printed `{}` instead of its port; its log:\n{}",
-                    line.trim(),
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            });
-            Emulator {
-                port,
-                _process: Mutex::new((child, stdin)),
-            }
-        })
-        .port
-}
 
 /// How a test's profile logs in.
 #[derive(Clone, Copy)]
@@ -125,30 +81,7 @@ fn results(project: &Path) -> Vec<(String, String, Option<u64>)> {
 
 /// A session on `database` through the library's adapter (password login).
 fn session(database: &str) -> Box<dyn ghforge::adapters::Session> {
-    let snowflake = SnowflakeTarget {
-        account: "ghforge-test".to_owned(),
-        user: "ghforge".to_owned(),
-        password: Some(serde_json::from_value(json!(PASSWORD)).expect("secret")),
-        private_key_path: None,
-        private_key_passphrase: None,
-        role: Some("SYSADMIN".to_owned()),
-        warehouse: Some("WH".to_owned()),
-        query_tag: None,
-        endpoint: Some(format!("http://127.0.0.1:{}", port())),
-    };
-    let target = Target {
-        profile_name: "tests".to_owned(),
-        name: "dev".to_owned(),
-        database: database.to_owned(),
-        schema: "PUBLIC".to_owned(),
-        threads: 1,
-        warehouse: Warehouse::Snowflake(snowflake.clone()),
-        s3: None,
-    };
-    SnowflakeAdapter::open(&target, &snowflake)
-        .expect("login")
-        .session()
-        .expect("session")
+    emulator::session(database, PASSWORD)
 }
 
 /// Rows of `sql` in `database`, as JSON values.

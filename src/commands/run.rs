@@ -186,8 +186,8 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
     }
 }
 
-/// Keep the run in `<target-path>/history/` and, after a successful `run` or `build` on
-/// DuckDB, publish a serving snapshot for `ghforge serve`.
+/// Keep the run in `<target-path>/history/` and, after a successful `run` or `build` (on
+/// DuckDB or Snowflake), publish a serving snapshot for `ghforge serve`.
 fn after_run(
     loaded: &super::Loaded,
     adapter: &dyn Adapter,
@@ -204,7 +204,7 @@ fn after_run(
             &format!("cannot keep the run in the history: {err}"),
         );
     }
-    if failed || !matches!(kind, Kind::Run | Kind::Build) || adapter.type_name() != "duckdb" {
+    if failed || !matches!(kind, Kind::Run | Kind::Build) {
         return Ok(());
     }
     super::serve::publish_snapshot(

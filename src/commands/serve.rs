@@ -1,9 +1,12 @@
 //! `ghforge serve`: the gold layer as a JSON API, a dashboard, run monitoring and docs, read
 //! from the newest serving snapshot (never the main database, so `load` and `run` keep
 //! working). `ghforge publish`: write a snapshot now, as `run` and `build` do at their end.
+//! A Snowflake target is served the same way: its snapshot is fetched from the warehouse at
+//! publish time, so `serve` itself never logs in to Snowflake.
 
 use serde_json::json;
 
+use crate::adapters::Adapter;
 use crate::adapters::duckdb::Access;
 use crate::artifacts::manifest::Invocation;
 use crate::cli::{PublishArgs, ServeArgs};
@@ -11,30 +14,20 @@ use crate::console::Console;
 use crate::error::{Diagnostic, DiagnosticKind, Error, Result};
 use crate::project::Project;
 use crate::project::profiles::Warehouse;
+use crate::serve::publish::duckdb::RunSession;
+use crate::serve::publish::snowflake::Fetch;
 use crate::serve::publish::{self, PublishError};
 use crate::serve::server::{self, Listen, ServeError};
 use crate::settings::Settings;
 
 use super::compile::invocation;
-use super::warehouse::open_duckdb;
+use super::warehouse::{open_duckdb, open_snowflake};
 
 pub fn run(settings: Settings, args: &ServeArgs) -> Result<i32> {
     let console = Console {
         format: settings.log_format,
     };
     let file = &settings.load.file;
-    if let Warehouse::Snowflake(_) = settings.load.target.warehouse {
-        return Err(Error::Project(
-            Diagnostic::new(
-                DiagnosticKind::Project,
-                format!(
-                    "`ghforge serve` reads DuckDB snapshots; target `{}` is Snowflake",
-                    settings.load.target.name
-                ),
-            )
-            .hint("serve a DuckDB target (`--target <duckdb target>`); serving Snowflake is not built yet"),
-        ));
-    }
     let target_dir = file.root.join(&file.target_path);
     let listen = Listen {
         host: args.host.clone(),
@@ -68,23 +61,14 @@ fn serve_error(err: &ServeError, args: &ServeArgs) -> Error {
 pub fn publish_command(settings: Settings, _args: &PublishArgs) -> Result<i32> {
     let loaded = super::load_and_select(settings, &crate::cli::SelectionArgs::default(), &[])?;
     let project = &loaded.project;
-    let Warehouse::DuckDb(duck) = &project.target.warehouse else {
-        return Err(Error::Project(
-            Diagnostic::new(
-                DiagnosticKind::Project,
-                format!(
-                    "target `{}` is not DuckDB; only DuckDB targets publish serving snapshots",
-                    project.target.name
-                ),
-            )
-            .hint("publish from a DuckDB target (`--target`)"),
-        ));
+    let adapter: Box<dyn Adapter> = match &project.target.warehouse {
+        Warehouse::DuckDb(duck) => Box::new(open_duckdb(&project.target, duck, Access::ReadWrite)?),
+        Warehouse::Snowflake(snowflake) => Box::new(open_snowflake(&project.target, snowflake)?),
     };
-    let adapter = open_duckdb(&project.target, duck, Access::ReadWrite)?;
     let invocation = invocation();
     publish_snapshot(
         project,
-        &adapter,
+        adapter.as_ref(),
         &loaded.target_dir(),
         &invocation,
         "publish",
@@ -94,10 +78,12 @@ pub fn publish_command(settings: Settings, _args: &PublishArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Publish through `adapter` and say so; a failure is an execution error (exit 1).
+/// Publish through `adapter` and say so; a failure is an execution error (exit 1). On DuckDB
+/// the run's own session copies the served relations; on Snowflake they are read with selects
+/// and written locally (see [`crate::serve::publish`]).
 pub fn publish_snapshot(
     project: &Project,
-    adapter: &dyn crate::adapters::Adapter,
+    adapter: &dyn Adapter,
     target_dir: &std::path::Path,
     invocation: &Invocation,
     command: &str,
@@ -109,14 +95,30 @@ pub fn publish_snapshot(
                 DiagnosticKind::Execution,
                 format!("publishing the serving snapshot failed: {err}"),
             )
-            .hint("the run itself succeeded; `ghforge publish` retries the snapshot"),
+            .hint(err.hint()),
         )
     };
+    let started = std::time::Instant::now();
     let mut session = adapter
         .session()
         .map_err(|err| failed(PublishError::Warehouse(err)))?;
-    let published = publish::publish(project, session.as_mut(), target_dir, invocation, command)
-        .map_err(failed)?;
+    let published = match &project.target.warehouse {
+        Warehouse::DuckDb(_) => publish::publish(
+            project,
+            &mut RunSession::new(session.as_mut()),
+            target_dir,
+            invocation,
+            command,
+        ),
+        Warehouse::Snowflake(_) => Fetch::new(session.as_mut()).and_then(|mut source| {
+            publish::publish(project, &mut source, target_dir, invocation, command)
+        }),
+    }
+    .map_err(failed)?;
+    tracing::debug!(
+        elapsed_ms = format_args!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+        "published the serving snapshot"
+    );
     let relative = published
         .path
         .strip_prefix(&project.file.root)

@@ -1,21 +1,34 @@
 //! Publishing a serving snapshot: the served relations (gold by default; a model's
-//! `serve: true|false` config, or `+serve` in the project file, chooses) copied with the run's
-//! own connection into a new DuckDB file under `<target-path>/serve/`, written completely and
-//! then renamed into place, so `ghforge serve` never opens the main database. Beside the served
-//! relations a snapshot holds, in schema `_ghforge`: `snapshot` (which run, when, how fresh),
-//! `served` (what it serves), `events` (a narrow copy of the events model: the API's minute
-//! windows need event times) and `load_ledger` (the loader's ledger, for monitoring).
-//! The newest two snapshots are kept.
+//! `serve: true|false` config, or `+serve` in the project file, chooses) copied into a new DuckDB
+//! file under `<target-path>/serve/`, written completely and then renamed into place, so
+//! `ghforge serve` never opens the main database. Beside the served relations a snapshot holds,
+//! in schema `_ghforge`: `snapshot` (which run, when, how fresh), `served` (what it serves),
+//! `events` (a narrow copy of the events model: the API's minute windows need event times) and
+//! `load_ledger` (the loader's ledger, for monitoring). The newest two snapshots are kept.
+//!
+//! One writer serves both warehouses; a [`Source`] is the one part that differs, how rows reach
+//! the file. On DuckDB ([`duckdb::RunSession`]) the snapshot is attached to the run's own session
+//! and each copy is a `create table … as select`. On Snowflake ([`snowflake::Fetch`]) the
+//! relations are read through the adapter's session with `select` statements only and appended
+//! to the snapshot on a local DuckDB connection, with Snowflake's types mapped to DuckDB's
+//! ([`types`]). Serving a Snowflake target is therefore serving a local copy made at publish
+//! time: every answer is cached per published run by construction, a request never reaches the
+//! warehouse, and nothing a request sends can write to it.
+
+pub mod duckdb;
+pub mod snowflake;
+pub mod types;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::adapters::{AdapterError, Session};
+use crate::adapters::AdapterError;
 use crate::artifacts::manifest::Invocation;
 use crate::project::Project;
 use crate::project::config::Materialization;
 use crate::project::nodes::{NodeKind, Relation};
+use crate::types::quote;
 
 use super::{SNAPSHOT_EXTENSION, serve_dir, snapshot_file_name};
 
@@ -23,7 +36,7 @@ use super::{SNAPSHOT_EXTENSION, serve_dir, snapshot_file_name};
 pub const KEEP_SNAPSHOTS: usize = 2;
 
 /// The catalog name the snapshot file is attached under while it is written.
-const ATTACHED: &str = "ghforge_snapshot";
+pub const ATTACHED: &str = "ghforge_snapshot";
 
 /// Why a snapshot could not be published.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +49,40 @@ pub enum PublishError {
     },
     #[error("the warehouse refused a statement while publishing: {0}")]
     Warehouse(#[from] AdapterError),
+    #[error("writing the local snapshot copy of `{relation}` failed: {source}")]
+    Local {
+        relation: String,
+        source: ::duckdb::Error,
+    },
+    #[error("a value of column `{column}` of `{relation}` cannot be copied: {message}")]
+    Value {
+        relation: String,
+        column: String,
+        message: String,
+    },
+    #[error("publishing would send `{sql}` to the warehouse, which is not a read-only `select`")]
+    NotReadOnly { sql: String },
+}
+
+impl PublishError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => {
+                "check that `<target-path>/serve/` is writable and the disk has room; the run itself succeeded and `ghforge publish` retries the snapshot"
+            }
+            Self::Warehouse(_) => {
+                "the run itself succeeded; check that the target's role may read the served relations (and `bronze.load_ledger`), then `ghforge publish` retries the snapshot"
+            }
+            Self::Local { .. } => {
+                "the run itself succeeded; check the disk under `<target-path>/serve/`; a value that does not fit the DuckDB type it maps to is a bug to report; `ghforge publish` retries the snapshot"
+            }
+            Self::Value { .. } => {
+                "the run itself succeeded; the value is not what the column's Snowflake type promises, so report it; `ghforge publish` retries the snapshot"
+            }
+            Self::NotReadOnly { .. } => "this is a bug in ghforge; please report it",
+        }
+    }
 }
 
 /// What a published snapshot holds.
@@ -50,6 +97,36 @@ pub struct Published {
 pub struct Served {
     pub unique_id: String,
     pub relation: Relation,
+}
+
+/// One table a snapshot copies from the warehouse: `columns` of `from` (all of them when
+/// `None`), in `order_by` order, into `<schema>.<table>` of the snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct Copy<'a> {
+    pub from: &'a Relation,
+    pub columns: Option<&'a [&'a str]>,
+    pub order_by: Option<&'a str>,
+    pub schema: &'a str,
+    pub table: &'a str,
+}
+
+impl Copy<'_> {
+    /// The table inside the attached snapshot.
+    pub fn into_sql(&self) -> String {
+        in_snapshot(self.schema, self.table)
+    }
+}
+
+/// How rows reach the snapshot: the one part the DuckDB and Snowflake paths do not share.
+pub trait Source {
+    /// Run DuckDB `sql` on the connection the snapshot file is attached to as [`ATTACHED`].
+    fn write(&mut self, sql: &str) -> Result<(), PublishError>;
+    /// Whether `relation` exists in the warehouse.
+    fn exists(&mut self, relation: &Relation) -> Result<bool, PublishError>;
+    /// The column names of an existing `relation`.
+    fn column_names(&mut self, relation: &Relation) -> Result<Vec<String>, PublishError>;
+    /// Create and fill the table of `copy` in the snapshot; the rows copied, when known.
+    fn copy(&mut self, copy: &Copy<'_>) -> Result<Option<u64>, PublishError>;
 }
 
 /// The models a snapshot serves: `serve: true` ones, and without a `serve` config those in
@@ -94,24 +171,21 @@ fn ledger_relation(project: &Project) -> Option<Relation> {
         })
 }
 
-fn literal(text: &str) -> String {
+/// A DuckDB string literal.
+pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-fn quote(part: &str) -> String {
-    format!("\"{}\"", part.replace('"', "\"\""))
-}
-
 /// The relation inside the attached snapshot.
-fn in_snapshot(schema: &str, identifier: &str) -> String {
+pub fn in_snapshot(schema: &str, identifier: &str) -> String {
     format!("{ATTACHED}.{}.{}", quote(schema), quote(identifier))
 }
 
-/// Publish a snapshot of `project`'s served relations through `session` (a session of the
-/// run's own DuckDB database), tagged with `invocation`.
+/// Publish a snapshot of `project`'s served relations, read through `source`, tagged with
+/// `invocation`.
 pub fn publish(
     project: &Project,
-    session: &mut dyn Session,
+    source: &mut dyn Source,
     target_dir: &Path,
     invocation: &Invocation,
     command: &str,
@@ -135,18 +209,18 @@ pub fn publish(
     let final_path = dir.join(&name);
     let partial = dir.join(format!(".{name}.partial"));
     remove_if_present(&partial)?;
-    session.execute(&format!(
+    source.write(&format!(
         "ATTACH {} AS {ATTACHED}",
         literal(&partial.display().to_string())
     ))?;
-    let written = write_contents(project, session, invocation, command);
-    let detached = session.execute(&format!("DETACH {ATTACHED}"));
+    let written = write_contents(project, source, invocation, command);
+    let detached = source.write(&format!("DETACH {ATTACHED}"));
     let relations = match (written, detached) {
-        (Ok(relations), Ok(_)) => relations,
+        (Ok(relations), Ok(())) => relations,
         (Err(err), _) | (Ok(_), Err(err)) => {
             let _ = std::fs::remove_file(&partial);
             let _ = std::fs::remove_file(wal_of(&partial));
-            return Err(err.into());
+            return Err(err);
         }
     };
     std::fs::rename(&partial, &final_path).map_err(|source| PublishError::Io {
@@ -187,31 +261,33 @@ fn remove_if_present(path: &Path) -> Result<(), PublishError> {
 /// attached snapshot. Returns the relations copied.
 fn write_contents(
     project: &Project,
-    session: &mut dyn Session,
+    source: &mut dyn Source,
     invocation: &Invocation,
     command: &str,
-) -> Result<Vec<Relation>, AdapterError> {
-    session.execute(&format!("CREATE SCHEMA {ATTACHED}._ghforge"))?;
-    session.execute(&format!(
+) -> Result<Vec<Relation>, PublishError> {
+    source.write(&format!("CREATE SCHEMA {ATTACHED}._ghforge"))?;
+    source.write(&format!(
         "CREATE TABLE {} (unique_id varchar, schema_name varchar, table_name varchar)",
         in_snapshot("_ghforge", "served")
     ))?;
     let mut copied = Vec::new();
     for served in served_models(project) {
         let relation = &served.relation;
-        if session.relation_type(relation)?.is_none() {
+        if !source.exists(relation)? {
             continue;
         }
-        session.execute(&format!(
+        source.write(&format!(
             "CREATE SCHEMA IF NOT EXISTS {ATTACHED}.{}",
             quote(&relation.schema)
         ))?;
-        session.execute(&format!(
-            "CREATE TABLE {} AS SELECT * FROM {}",
-            in_snapshot(&relation.schema, &relation.identifier),
-            relation.quoted()
-        ))?;
-        session.execute(&format!(
+        source.copy(&Copy {
+            from: relation,
+            columns: None,
+            order_by: None,
+            schema: &relation.schema,
+            table: &relation.identifier,
+        })?;
+        source.write(&format!(
             "INSERT INTO {} VALUES ({}, {}, {})",
             in_snapshot("_ghforge", "served"),
             literal(&served.unique_id),
@@ -222,12 +298,14 @@ fn write_contents(
     }
     let events = events_relation(project);
     let latest_event = match &events {
-        Some(events) if has_event_columns(session, events)? => {
-            session.execute(&format!(
-                "CREATE TABLE {} AS SELECT created_at, type, repo_id, repo_name, actor_id FROM {} ORDER BY created_at",
-                in_snapshot("_ghforge", "events"),
-                events.quoted()
-            ))?;
+        Some(events) if has_event_columns(source, events)? => {
+            source.copy(&Copy {
+                from: events,
+                columns: Some(&EVENT_COLUMNS),
+                order_by: Some("created_at"),
+                schema: "_ghforge",
+                table: "events",
+            })?;
             format!(
                 "(SELECT max(created_at) FROM {})",
                 in_snapshot("_ghforge", "events")
@@ -236,12 +314,14 @@ fn write_contents(
         _ => "CAST(NULL AS timestamp)".to_owned(),
     };
     let latest_hour = match ledger_relation(project) {
-        Some(ledger) if session.relation_type(&ledger)?.is_some() => {
-            session.execute(&format!(
-                "CREATE TABLE {} AS SELECT * FROM {} ORDER BY hour",
-                in_snapshot("_ghforge", "load_ledger"),
-                ledger.quoted()
-            ))?;
+        Some(ledger) if source.exists(&ledger)? => {
+            source.copy(&Copy {
+                from: &ledger,
+                columns: None,
+                order_by: Some("hour"),
+                schema: "_ghforge",
+                table: "load_ledger",
+            })?;
             format!(
                 "(SELECT max(hour) FROM {} WHERE status = 'loaded')",
                 in_snapshot("_ghforge", "load_ledger")
@@ -249,7 +329,7 @@ fn write_contents(
         }
         _ => "CAST(NULL AS timestamp)".to_owned(),
     };
-    session.execute(&format!(
+    source.write(&format!(
         "CREATE TABLE {} AS SELECT {} AS invocation_id, {} AS command, CAST({} AS timestamp) AS generated_at, now()::timestamp AS published_at, {latest_event} AS latest_created_at, {latest_hour} AS latest_loaded_hour",
         in_snapshot("_ghforge", "snapshot"),
         literal(&invocation.invocation_id),
@@ -260,16 +340,17 @@ fn write_contents(
 }
 
 /// Whether `events` exists with the columns the API's minute windows read.
-fn has_event_columns(session: &mut dyn Session, events: &Relation) -> Result<bool, AdapterError> {
-    if session.relation_type(events)?.is_none() {
+fn has_event_columns(source: &mut dyn Source, events: &Relation) -> Result<bool, PublishError> {
+    if !source.exists(events)? {
         return Ok(false);
     }
-    let columns = session.columns(events)?;
+    let columns = source.column_names(events)?;
     Ok(EVENT_COLUMNS
         .iter()
-        .all(|wanted| columns.iter().any(|c| c.name.eq_ignore_ascii_case(wanted))))
+        .all(|wanted| columns.iter().any(|c| c.eq_ignore_ascii_case(wanted))))
 }
 
+/// The narrow copy of the events model: what the API's minute windows read.
 const EVENT_COLUMNS: [&str; 5] = ["created_at", "type", "repo_id", "repo_name", "actor_id"];
 
 /// Remove all but the newest `keep` snapshots of `dir`.
