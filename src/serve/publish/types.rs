@@ -243,7 +243,7 @@ mod tests {
         ];
         let texts: Vec<Option<String>> = cases
             .iter()
-            .map(|(mapped, value)| mapped.text(value).unwrap_or_else(|err| Some(err)))
+            .map(|(mapped, value)| mapped.text(value).unwrap_or_else(Some))
             .collect();
         assert_eq!(
             texts,
