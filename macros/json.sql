@@ -99,3 +99,16 @@
     from {{ relation }} as r,
         lateral flatten(input => get_path(r.{{ column }}, '{{ path }}')) as f
 {%- endmacro %}
+
+{#- The strings of the JSON array at `path` as a list (DuckDB `varchar[]`, Snowflake ARRAY). -#}
+{% macro json_string_list(column, path) -%}
+    {{ return(adapter.dispatch('json_string_list')(column, path)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_string_list(column, path) -%}
+    json_extract_string({{ column }}, '$.{{ path }}[*]')
+{%- endmacro %}
+
+{% macro snowflake__json_string_list(column, path) -%}
+    get_path({{ column }}, '{{ path }}')::array
+{%- endmacro %}

@@ -286,6 +286,10 @@ pub struct GenArchiveArgs {
     /// Faults to inject, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub faults: Vec<crate::archive::generate::Fault>,
+    /// Also write each hour's events as GitHub Events API pages (100 events each, newest
+    /// first) under `<out>/events-api/<YYYY-MM-DDTHH>/page-N.json`, to serve to `load --live`.
+    #[arg(long)]
+    pub api_pages: bool,
 }
 
 #[derive(Debug, Args)]

@@ -333,3 +333,54 @@ fn ctrl_c_ends_live_polling_after_the_poll_in_flight() {
         [row(&["1", "ok", "1", "20", "0", "0", "false"])]
     );
 }
+
+#[test]
+fn events_polled_live_and_loaded_from_the_archive_hour_are_one_row_each_in_silver() {
+    let project = common::copy_bundled_project();
+    common::gen_archive(
+        project.path(),
+        "2024-05-01T10",
+        "2024-05-01T10",
+        &["--events-per-hour", "250", "--api-pages"],
+    );
+    let pages = project.path().join("archive/events-api/2024-05-01T10");
+    let mut newest_first = Vec::new();
+    for page in 1..=3 {
+        let text = std::fs::read_to_string(pages.join(format!("page-{page}.json"))).expect("page");
+        let items: Vec<serde_json::Value> = serde_json::from_str(&text).expect("JSON array");
+        newest_first.extend(items.iter().map(serde_json::Value::to_string));
+    }
+    assert_eq!(newest_first.len(), 250);
+    assert!(!pages.join("page-4.json").exists());
+    let server = GithubServer::start(1);
+    server.publish(&newest_first.into_iter().rev().collect::<Vec<_>>());
+
+    assert_ok(
+        &poll(
+            project.path(),
+            &server,
+            &["--pages", "3", "--max-polls", "1"],
+        ),
+        project.path(),
+    );
+    for args in [
+        vec!["load", "--from", "2024-05-01T10", "--source", "archive"],
+        vec!["seed"],
+        vec!["run", "--select", "events", "--no-tests"],
+    ] {
+        let output = common::ghforge(project.path())
+            .args(&args)
+            .output()
+            .expect("runs");
+        assert_ok(&output, project.path());
+    }
+    assert_eq!(
+        common::query(
+            project.path(),
+            "select (select count(*) from bronze.events), (select count(*) from silver.events), \
+             (select count(distinct (id, created_at)) from silver.events)",
+        ),
+        [row(&["500", "250", "250"])],
+        "250 events twice in bronze (polled, then archived), once in silver"
+    );
+}

@@ -184,7 +184,7 @@ fn serve_answers_a_snowflake_build_from_its_published_snapshot_without_the_wareh
         snapshot,
         "select schema_name || '.' || table_name from _ghforge.served order by 1",
     );
-    assert_eq!(served.len(), 13, "{served:?}");
+    assert_eq!(served.len(), 17, "{served:?}");
     assert!(
         served.iter().all(|row| row[0].starts_with("gold.")),
         "{served:?}"

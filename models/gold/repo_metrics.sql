@@ -1,5 +1,7 @@
 -- Totals per repository. `pushed_commits` sums the pushes' `size` and is NULL when any push of
--- the repository has a trimmed payload (which does not tell), never an undercount.
+-- the repository has a trimmed payload (which does not tell), never an undercount. `language`
+-- and `stargazers` (all-time stars) come from GitHub's REST API through `ghforge enrich`; NULL
+-- for repositories not enriched.
 with per_repo as (
     select
         repo_id,
@@ -35,6 +37,12 @@ prs as (
         count(case when is_merged then 1 end) as pull_requests_merged
     from {{ ref('pull_requests') }}
     group by repo_id
+),
+
+metadata as (
+    select repo_id, language, stars as stargazers
+    from {{ ref('repo_metadata') }}
+    where repo_id is not null
 )
 
 select
@@ -53,7 +61,10 @@ select
     per_repo.issues_opened,
     per_repo.releases,
     per_repo.first_seen,
-    per_repo.last_seen
+    per_repo.last_seen,
+    metadata.language,
+    metadata.stargazers
 from per_repo
 left join pushed on pushed.repo_id = per_repo.repo_id
 left join prs on prs.repo_id = per_repo.repo_id
+left join metadata on metadata.repo_id = per_repo.repo_id

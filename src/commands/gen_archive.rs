@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use crate::archive::api_pages;
 use crate::archive::generate::{Options, generate};
 use crate::archive::hours::Hour;
 use crate::cli::{GenArchiveArgs, GlobalArgs};
@@ -62,6 +63,17 @@ pub fn run(global: &GlobalArgs, args: &GenArchiveArgs) -> Result<i32> {
             json!({"hour": file.hour.to_string(), "path": file.path, "events": file.events, "lines": file.lines,
                    "duplicates": file.duplicates, "malformed": file.malformed, "bytes": file.bytes}),
         );
+        if args.api_pages {
+            let dir = args.out.join("events-api").join(file.hour.to_string());
+            let pages = api_pages::write(&file.path, &dir).map_err(|err| {
+                Error::Execution(io_error(&dir, "write Events API pages into", &err))
+            })?;
+            console.info(
+                "ApiPagesWritten",
+                &format!("wrote {} ({} Events API pages)", dir.display(), pages.len()),
+                json!({"hour": file.hour.to_string(), "path": dir, "pages": pages.len()}),
+            );
+        }
     }
     let events: usize = files.iter().map(|f| f.events).sum();
     console.info(

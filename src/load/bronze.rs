@@ -26,6 +26,10 @@ create table if not exists bronze.load_ledger (
     hour timestamp primary key, status varchar, source_file varchar, rows bigint, quarantined bigint,
     bytes bigint, checksum varchar, started_at timestamp, finished_at timestamp, message varchar
 );
+create table if not exists bronze.repo_metadata (
+    repo_name varchar primary key, status varchar, http_status integer, etag varchar,
+    fetched_at timestamp, body json
+);
 ";
 
 /// What an hour's load wrote.

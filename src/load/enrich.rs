@@ -13,13 +13,8 @@ use duckdb::{Connection, params};
 
 use super::github::{Answer, ApiError, Github};
 
-pub const SCHEMA_SQL: &str = "
-create schema if not exists bronze;
-create table if not exists bronze.repo_metadata (
-    repo_name varchar primary key, status varchar, http_status integer, etag varchar,
-    fetched_at timestamp, body json
-);
-";
+/// The bronze tables, `bronze.repo_metadata` among them.
+pub use super::bronze::SCHEMA_SQL;
 
 /// What happened to one repository.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,11 +24,12 @@ pub const BATCH_ROWS: usize = 500;
 pub const BATCH_BYTES: usize = 8 << 20;
 
 /// Statements that create the bronze schema and tables when missing.
-pub const SCHEMA_STATEMENTS: [&str; 4] = [
+pub const SCHEMA_STATEMENTS: [&str; 5] = [
     "create schema if not exists \"bronze\"",
     "create table if not exists \"bronze\".\"events\" (id varchar, type varchar, actor variant, repo variant, org variant, payload variant, public boolean, created_at timestamp_ntz, hour timestamp_ntz, source_file varchar, line_number number(38,0), loaded_at timestamp_ntz)",
     "create table if not exists \"bronze\".\"quarantine\" (hour timestamp_ntz, source_file varchar, line_number number(38,0), reason varchar, raw binary, loaded_at timestamp_ntz)",
     "create table if not exists \"bronze\".\"load_ledger\" (hour timestamp_ntz, status varchar, source_file varchar, rows number(38,0), quarantined number(38,0), bytes number(38,0), checksum varchar, started_at timestamp_ntz, finished_at timestamp_ntz, message varchar)",
+    "create table if not exists \"bronze\".\"repo_metadata\" (repo_name varchar, status varchar, http_status number(38,0), etag varchar, fetched_at timestamp_ntz, body variant)",
 ];
 
 /// The gzipped body an hour came from, for its ledger row.
