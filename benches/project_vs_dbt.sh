@@ -82,3 +82,25 @@ if different:
     print("different: " + ", ".join(different))
     raise SystemExit(1)
 PY
+# `docs generate` on both: the same catalog entries, relation types, columns, their order and
+# types (the database is each file's own name; timestamps and ids differ by nature).
+(cd "$WORK/ghforge" && "$BIN/ghforge" docs generate >"$WORK/log" 2>&1) || { tail -20 "$WORK/log"; exit 1; }
+(cd "$WORK/dbt" && env DBT_SEND_ANONYMOUS_USAGE_STATS=false "$PEERS/bin/dbt" docs generate --profiles-dir . >"$WORK/log" 2>&1) || { tail -20 "$WORK/log"; exit 1; }
+python3 - ghforge/ghforge-target/catalog.json dbt/ghforge-target/catalog.json <<'PY'
+import json, sys
+def entries(path):
+    catalog = json.load(open(path))
+    out = {}
+    for kind in ("nodes", "sources"):
+        for unique_id, entry in catalog[kind].items():
+            meta = {k: v for k, v in entry["metadata"].items() if k != "database"}
+            columns = [(c["index"], name, c["type"]) for name, c in entry["columns"].items()]
+            out[unique_id] = (meta, sorted(columns), entry["stats"])
+    return out
+g, d = entries(sys.argv[1]), entries(sys.argv[2])
+same = [k for k in d if g.get(k) == d[k]]
+print(f"catalog.json entries equal to dbt docs generate's: {len(same)} of {len(d)} (ghforge has {len(g)})")
+if len(same) != len(d) or len(g) != len(d):
+    print("different: " + ", ".join(sorted(set(g) ^ set(d) | {k for k in d if g.get(k) != d[k]})))
+    raise SystemExit(1)
+PY

@@ -144,6 +144,30 @@ pub enum Command {
     /// Publish a serving snapshot of the served relations now (`run` and `build` do it at
     /// their end).
     Publish(PublishArgs),
+    /// The project's documentation: `ghforge docs generate` writes `catalog.json` and a static
+    /// docs site; `ghforge serve` shows the same at `/docs`.
+    Docs(DocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    #[command(subcommand)]
+    pub action: DocsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocsAction {
+    /// Compile the project, write `manifest.json`, `catalog.json` (dbt's v1 format: every
+    /// built relation's type and columns, read from the warehouse's information schema) and a
+    /// static docs site under `<target-path>/docs/` (open `index.html`; no server needed).
+    Generate(DocsGenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DocsGenerateArgs {
+    /// Do not read the warehouse: an empty catalog (as `dbt docs generate --empty-catalog`).
+    #[arg(long)]
+    pub empty_catalog: bool,
 }
 
 #[derive(Debug, Args)]

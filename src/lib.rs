@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod archive;
 pub mod artifacts;
+pub mod catalog;
 pub mod checksum;
 pub mod cli;
 pub mod clock;

@@ -65,6 +65,7 @@ fn main() -> ExitCode {
             Command::Debug => commands::debug::run(settings),
             Command::Serve(args) => commands::serve::run(settings, args),
             Command::Publish(args) => commands::serve::publish_command(settings, args),
+            Command::Docs(args) => commands::docs::run(settings, args),
             Command::GenArchive(_) => Ok(0),
         });
     finish(result)

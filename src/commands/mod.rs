@@ -2,6 +2,7 @@
 
 pub mod compile;
 pub mod debug;
+pub mod docs;
 pub mod enrich;
 pub mod gen_archive;
 pub mod junit;

@@ -1,6 +1,6 @@
-//! The project's `manifest.json` as the docs pages and the lineage endpoint read it: loaded
-//! once and again only when the file changes (its modification time and size), shared by
-//! every request.
+//! The project's `manifest.json` (and `catalog.json`, from `ghforge docs generate`) as the docs
+//! pages and the lineage endpoint read them: loaded once and again only when the file changes
+//! (its modification time and size), shared by every request.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,21 +15,31 @@ struct Loaded {
     value: Arc<Value>,
 }
 
-/// The parsed manifest, reloaded when the file changes.
+/// A parsed JSON artifact, reloaded when the file changes.
 pub struct ManifestCache {
     path: PathBuf,
     loaded: Mutex<Option<Loaded>>,
 }
 
 impl ManifestCache {
+    /// `<target_dir>/manifest.json`.
     pub fn new(target_dir: &std::path::Path) -> Self {
+        Self::of(target_dir.join("manifest.json"))
+    }
+
+    /// `<target_dir>/catalog.json`.
+    pub fn catalog(target_dir: &std::path::Path) -> Self {
+        Self::of(target_dir.join("catalog.json"))
+    }
+
+    fn of(path: PathBuf) -> Self {
         Self {
-            path: target_dir.join("manifest.json"),
+            path,
             loaded: Mutex::new(None),
         }
     }
 
-    /// The manifest, or `None` when there is none (or it cannot be read).
+    /// The artifact, or `None` when there is none (or it cannot be read).
     pub fn get(&self) -> Option<Arc<Value>> {
         let metadata = std::fs::metadata(&self.path).ok()?;
         let (modified, len) = (metadata.modified().ok(), metadata.len());

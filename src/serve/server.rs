@@ -72,6 +72,7 @@ async fn run(
         current: current.clone(),
         target_dir: target_dir.to_path_buf(),
         manifest: Arc::new(ManifestCache::new(target_dir)),
+        catalog: Arc::new(ManifestCache::catalog(target_dir)),
         answers: Arc::default(),
     };
     let app = router(state);

@@ -31,6 +31,8 @@ pub struct AppState {
     pub current: Arc<Current>,
     pub target_dir: PathBuf,
     pub manifest: Arc<ManifestCache>,
+    /// `catalog.json`, when `ghforge docs generate` wrote one: column types of every relation.
+    pub catalog: Arc<ManifestCache>,
     pub answers: Arc<cache::AnswerCache>,
 }
 

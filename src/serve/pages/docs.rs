@@ -1,8 +1,10 @@
 //! `/docs`: the project's models, seeds, sources and tests from `manifest.json`. The index
 //! (`?q=` filters by name) lists at most a page of each kind, so a 10,000-model project stays
 //! quick; a node's page (`?node=<unique_id>`) shows its description, columns (types from the
-//! snapshot's catalog where it serves the relation, descriptions and tests from YAML), compiled
-//! SQL, and its lineage neighbourhood, fetched from `/api/lineage/...` on demand.
+//! `catalog.json` of `ghforge docs generate`, else from the snapshot where it serves the
+//! relation; descriptions and tests from YAML), compiled SQL, and its lineage neighbourhood,
+//! fetched from `/api/lineage/...` on demand. [`write_static`] renders the same pages as files
+//! (lineage drawn in the page, two levels each way) for `ghforge docs generate`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -14,8 +16,55 @@ use serde_json::Value;
 
 use super::{escape, layout, url_escape};
 use crate::serve::api::AppState;
+use crate::serve::api::runs::neighbourhood;
 use crate::serve::manifest;
 use crate::serve::snapshot::Snapshot;
+
+/// Where the pages are read: from `ghforge serve`, or as files of the static site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Site {
+    Served,
+    Static,
+}
+
+impl Site {
+    /// The link to a node's page.
+    fn href(self, id: &str) -> String {
+        match self {
+            Site::Served => format!("/docs?node={}", url_escape(id)),
+            Site::Static => static_file(id),
+        }
+    }
+
+    fn layout(self, title: &str, body: &str, scripts: &str) -> axum::response::Html<String> {
+        match self {
+            Site::Served => layout(title, body, scripts),
+            Site::Static => super::page(title, "<a href=\"index.html\">Docs</a>", body, scripts),
+        }
+    }
+}
+
+/// The static site's file of a node: its unique id with characters other than letters,
+/// digits, `.`, `-` and `_` replaced; a long id (a test's, often) is cut and made unique by
+/// the start of its hash, as file names end at 255 bytes.
+fn static_file(id: &str) -> String {
+    const LONGEST: usize = 120;
+    let name: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.len() <= LONGEST {
+        return format!("{name}.html");
+    }
+    let hash = crate::checksum::sha256(id);
+    format!("{}_{}.html", &name[..LONGEST], &hash[..12])
+}
 
 /// Nodes of one kind the index lists.
 const INDEX_PAGE: usize = 200;
@@ -33,6 +82,7 @@ pub async fn page(
 ) -> Response {
     let snapshot = state.current.get();
     let cache = state.manifest.clone();
+    let catalog = state.catalog.clone();
     let rendered = tokio::task::spawn_blocking(move || {
         let Some(manifest) = cache.get() else {
             let body = "<h1>Docs</h1><p>No <code>manifest.json</code> yet: run <code>ghforge build</code> first.</p>";
@@ -40,7 +90,13 @@ pub async fn page(
         };
         match query.get("node") {
             Some(id) => match manifest::node(&manifest, id) {
-                Some(node) => (StatusCode::OK, node_page(&manifest, node, &snapshot)),
+                Some(node) => {
+                    let types = match catalog.get() {
+                        Some(catalog) => crate::catalog::column_types(&catalog, id),
+                        None => snapshot_types(&snapshot, node),
+                    };
+                    (StatusCode::OK, node_page(&manifest, node, &types, Site::Served))
+                }
                 None => {
                     let body = format!("<h1>Docs</h1><p id=\"no-node\">No node <code>{}</code>.</p>", escape(id));
                     (StatusCode::NOT_FOUND, layout("Docs", &body, ""))
@@ -48,7 +104,7 @@ pub async fn page(
             },
             None => (
                 StatusCode::OK,
-                index(&manifest, query.get("q").map_or("", String::as_str)),
+                index(&manifest, query.get("q").map_or("", String::as_str), Site::Served),
             ),
         }
     })
@@ -69,12 +125,22 @@ fn text<'a>(node: &'a Value, key: &str) -> &'a str {
     node[key].as_str().unwrap_or_default()
 }
 
-fn index(manifest: &Value, filter: &str) -> axum::response::Html<String> {
+fn index(manifest: &Value, filter: &str, site: Site) -> axum::response::Html<String> {
     let needle = filter.to_lowercase();
-    let mut body = format!(
-        "<h1>Docs</h1><form action=\"/docs\"><input name=\"q\" value=\"{}\" placeholder=\"filter by name\"> <button>Filter</button></form>",
-        escape(filter)
-    );
+    let mut body = "<h1>Docs</h1>".to_owned();
+    if site == Site::Served {
+        let _ = write!(
+            body,
+            "<form action=\"/docs\"><input name=\"q\" value=\"{}\" placeholder=\"filter by name\"> <button>Filter</button></form>",
+            escape(filter)
+        );
+    }
+    // The static site lists every node: its index is a file, not a request.
+    let listed = if site == Site::Served {
+        INDEX_PAGE
+    } else {
+        usize::MAX
+    };
     for (kind, title) in KINDS {
         let matching: Vec<(&String, &Value)> = all_nodes(manifest)
             .filter(|(_, n)| text(n, "resource_type") == kind)
@@ -85,30 +151,30 @@ fn index(manifest: &Value, filter: &str) -> axum::response::Html<String> {
             "<section class=\"card\"><h2>{title} ({})</h2><table id=\"docs-{kind}\">",
             matching.len()
         );
-        for (id, node) in matching.iter().take(INDEX_PAGE) {
+        for (id, node) in matching.iter().take(listed) {
             let description: String = text(node, "description").chars().take(140).collect();
             let _ = write!(
                 body,
-                "<tr><td><a href=\"/docs?node={}\">{}</a></td><td>{}</td></tr>",
-                url_escape(id),
+                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td></tr>",
+                escape(&site.href(id)),
                 escape(id),
                 escape(&description)
             );
         }
-        if matching.len() > INDEX_PAGE {
+        if matching.len() > listed {
             let _ = write!(
                 body,
                 "<tr><td colspan=\"2\">… and {} more; filter to narrow</td></tr>",
-                matching.len() - INDEX_PAGE
+                matching.len() - listed
             );
         }
         body.push_str("</table></section>");
     }
-    layout("Docs", &body, "")
+    site.layout("Docs", &body, "")
 }
 
-/// Column name → data type, from the snapshot's catalog when it serves the node's relation.
-fn catalog_types(snapshot: &Snapshot, node: &Value) -> BTreeMap<String, String> {
+/// Column name → data type, from the snapshot when it serves the node's relation.
+fn snapshot_types(snapshot: &Snapshot, node: &Value) -> BTreeMap<String, String> {
     let (schema, table) = (text(node, "schema"), text(node, "alias"));
     let table = if table.is_empty() {
         text(node, "name")
@@ -148,9 +214,13 @@ fn tests_of(manifest: &Value, id: &str) -> BTreeMap<String, Vec<String>> {
     tests
 }
 
-fn node_page(manifest: &Value, node: &Value, snapshot: &Snapshot) -> axum::response::Html<String> {
+fn node_page(
+    manifest: &Value,
+    node: &Value,
+    types: &BTreeMap<String, String>,
+    site: Site,
+) -> axum::response::Html<String> {
     let id = text(node, "unique_id");
-    let types = catalog_types(snapshot, node);
     let tests = tests_of(manifest, id);
     let mut body = format!(
         "<h1 id=\"node-name\">{}</h1><p><code>{}</code> · {} · <code>{}</code> · {}</p><p id=\"node-description\">{}</p>",
@@ -204,6 +274,14 @@ fn node_page(manifest: &Value, node: &Value, snapshot: &Snapshot) -> axum::respo
             escape(code.1)
         );
     }
+    if site == Site::Static {
+        let _ = write!(
+            body,
+            "<section class=\"card\"><h2>Lineage (2 levels)</h2>{}</section>",
+            static_lineage(manifest, id)
+        );
+        return site.layout(text(node, "name"), &body, "");
+    }
     let _ = write!(
         body,
         "<section class=\"card\"><h2>Lineage</h2><label>levels <select id=\"depth\">\
@@ -212,6 +290,63 @@ fn node_page(manifest: &Value, node: &Value, snapshot: &Snapshot) -> axum::respo
         escape(id)
     );
     layout(text(node, "name"), &body, LINEAGE_SCRIPT)
+}
+
+/// The neighbourhood as the lineage script draws it (a column per level, upstream left), in
+/// the page itself.
+fn static_lineage(manifest: &Value, id: &str) -> String {
+    let Ok(lineage) = neighbourhood(manifest, id, 2) else {
+        return String::new();
+    };
+    let mut levels: BTreeMap<i64, Vec<_>> = BTreeMap::new();
+    for node in &lineage.nodes {
+        levels.entry(node.level).or_default().push(node);
+    }
+    let mut html = format!(
+        "<div class=\"lineage\" id=\"lineage\" data-edges=\"{}\">",
+        lineage.edges.len()
+    );
+    for (level, nodes) in levels {
+        let title = match level {
+            l if l < 0 => format!("upstream {}", -l),
+            0 => "this node".to_owned(),
+            l => format!("downstream {l}"),
+        };
+        let _ = write!(html, "<div class=\"level\"><strong>{title}</strong>");
+        for node in nodes {
+            let _ = write!(
+                html,
+                "<a class=\"node{}\" style=\"display:block\" href=\"{}\" data-unique-id=\"{}\">{} ({})</a>",
+                if level == 0 { " chosen" } else { "" },
+                escape(&static_file(&node.unique_id)),
+                escape(&node.unique_id),
+                escape(&node.name),
+                escape(&node.resource_type)
+            );
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</div>");
+    html
+}
+
+/// Write the docs site as files under `dir`: `index.html` and a page per node. Returns the
+/// number of pages.
+pub fn write_static(
+    dir: &std::path::Path,
+    manifest: &Value,
+    catalog: &Value,
+) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("index.html"), index(manifest, "", Site::Static).0)?;
+    let mut pages = 1;
+    for (id, node) in all_nodes(manifest) {
+        let types = crate::catalog::column_types(catalog, id);
+        let html = node_page(manifest, node, &types, Site::Static).0;
+        std::fs::write(dir.join(static_file(id)), html)?;
+        pages += 1;
+    }
+    Ok(pages)
 }
 
 /// Draws the neighbourhood as one column per level, upstream left; each node links to its page.

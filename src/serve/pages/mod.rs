@@ -95,14 +95,22 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.6rem;overflow:auto;font
 .lineage .node.chosen{background:#fff8c5;border-color:#d4a72c}
 ";
 
-/// A whole page around `body`; `scripts` go at the end of the body.
+/// The header links of the served pages.
+const NAV: &str = "<a href=\"/\">Dashboard</a><a href=\"/runs\">Runs</a><a href=\"/docs\">Docs</a>\
+                   <a href=\"/api/openapi.json\">API</a><a href=\"/metrics\">Metrics</a>";
+
+/// A whole served page around `body`; `scripts` go at the end of the body.
 pub fn layout(title: &str, body: &str, scripts: &str) -> Html<String> {
+    page(title, NAV, body, scripts)
+}
+
+/// A whole page with the header links `nav` (the static docs site has its own).
+pub fn page(title: &str, nav: &str, body: &str, scripts: &str) -> Html<String> {
     Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · ghforge</title><style>{STYLE}</style></head><body>\
-         <header><strong>ghforge</strong><a href=\"/\">Dashboard</a><a href=\"/runs\">Runs</a>\
-         <a href=\"/docs\">Docs</a><a href=\"/api/openapi.json\">API</a><a href=\"/metrics\">Metrics</a></header>\
+         <header><strong>ghforge</strong>{nav}</header>\
          <main>{body}</main>{scripts}</body></html>",
         title = escape(title),
     ))
