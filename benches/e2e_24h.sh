@@ -14,7 +14,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 for folder in models macros seeds tests; do cp -r "$folder" "$WORK/"; done
 rm -rf "$WORK/tests/"*.rs "$WORK/tests/fixtures" "$WORK/tests/snapshots" "$WORK/tests/common" "$WORK/tests/support"
-cp ghforge_project.yml "$WORK/"
+cp ghforge_project.yml profiles.yml "$WORK/"
 "$BIN" gen-archive --from 2024-05-01T00 --to 2024-05-01T23 --out "$WORK/archive" --events-per-hour "$PER_HOUR" --era full --faults dupes,malformed >/dev/null
 measure() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>&1 || { cat "$WORK/out"; exit 1; }; read -r SECS KIB <"$WORK/time"; }
 measure "$BIN" load --project-dir "$WORK" --from 2024-05-01T00 --to 2024-05-01T23 --source "$WORK/archive"

@@ -28,7 +28,7 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 for folder in models macros seeds; do cp -r "$folder" "$WORK/"; done
 mkdir -p "$WORK/tests" && cp -r tests/project "$WORK/tests/"
-cp ghforge_project.yml "$WORK/"
+cp ghforge_project.yml profiles.yml "$WORK/"
 cd "$WORK"
 "$BIN" gen-archive --from 2024-05-01T00 --to 2024-05-01T23 --out archive --events-per-hour "$PER_HOUR" >/dev/null
 "$BIN" load --from 2024-05-01T00 --to 2024-05-01T23 --source "$WORK/archive" | tail -1

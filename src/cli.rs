@@ -28,9 +28,9 @@ pub struct GlobalArgs {
     /// The project folder (holds `ghforge_project.yml` or `dbt_project.yml`).
     #[arg(long, global = true, env = "GHFORGE_PROJECT_DIR", value_name = "DIR")]
     pub project_dir: Option<PathBuf>,
-    /// Folder of `profiles.yml`. Otherwise: `$GHFORGE_PROFILES_DIR`, the project folder, then
-    /// `~/.ghforge/`; without any profiles file ghforge uses an embedded DuckDB file
-    /// `<project>/ghforge.duckdb`.
+    /// Folder of `profiles.yml`. Otherwise: `$GHFORGE_PROFILES_DIR`, `$DBT_PROFILES_DIR`, the
+    /// project folder, `~/.ghforge/`, then `~/.dbt/`. A project without `profile:` and no
+    /// profiles file builds into an embedded DuckDB file `<project>/ghforge.duckdb`.
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
     /// The profile target to use (default: the profile's `target:`).

@@ -51,17 +51,19 @@ impl Settings {
         // known when the project file's strings render.
         let (project_name, profile) =
             project_file::peek(&path).map_err(|d| d.relative_to(&project_dir))?;
-        let profile_name = profile.unwrap_or(project_name);
+        let profile_name = profile.clone().unwrap_or(project_name);
         let no_target = IndexMap::new();
         let mut render = |raw: &str| render_config_string(raw, &cli_vars, &env, &no_target);
-        let env_profiles = env("GHFORGE_PROFILES_DIR").map(PathBuf::from);
-        let found = profiles::find(
-            args.profiles_dir.as_deref(),
-            env_profiles.as_deref(),
-            &project_dir,
-            home.as_deref(),
-        )?;
-        let target = match found {
+        let ghforge_env = env("GHFORGE_PROFILES_DIR").map(PathBuf::from);
+        let dbt_env = env("DBT_PROFILES_DIR").map(PathBuf::from);
+        let search = profiles::Search {
+            flag: args.profiles_dir.as_deref(),
+            ghforge_env: ghforge_env.as_deref(),
+            dbt_env: dbt_env.as_deref(),
+            project_root: &project_dir,
+            home: home.as_deref(),
+        };
+        let target = match search.find()? {
             Some(profiles_path) => profiles::load(
                 &profiles_path,
                 &project_dir,
@@ -71,12 +73,36 @@ impl Settings {
             )
             .map_err(|d| d.relative_to(&project_dir))?,
             None => {
+                let searched: Vec<String> = search
+                    .folders()
+                    .iter()
+                    .map(|dir| format!("`{}`", dir.join("profiles.yml").display()))
+                    .collect();
+                if let Some(name) = &profile {
+                    // A project that names its profile means a warehouse: never build into a
+                    // local file in its place.
+                    return Err(Diagnostic::new(
+                        DiagnosticKind::Profile,
+                        format!(
+                            "the project's profile `{name}` is in no profiles.yml; searched {}",
+                            searched.join(", ")
+                        ),
+                    )
+                    .in_file(&path)
+                    .relative_to(&project_dir)
+                    .hint(format!(
+                        "create profiles.yml in the project folder with a profile named `{name}` (see profiles.example.yml) or point `--profiles-dir` at yours; remove `profile:` from the project file to build into the embedded `ghforge.duckdb`"
+                    )));
+                }
                 if let Some(name) = &args.target {
                     return Err(Diagnostic::new(
                         DiagnosticKind::Profile,
-                        format!("`--target {name}` was given but no profiles.yml was found"),
+                        format!(
+                            "`--target {name}` was given but no profiles.yml was found; searched {}",
+                            searched.join(", ")
+                        ),
                     )
-                    .hint("create profiles.yml in the project folder or `~/.ghforge/`, or pass `--profiles-dir`"));
+                    .hint("create profiles.yml in the project folder, or pass `--profiles-dir`"));
                 }
                 profiles::embedded_default(&project_dir, &profile_name)
             }

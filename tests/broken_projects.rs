@@ -10,7 +10,7 @@ mod common;
 
 use std::path::Path;
 
-const PROJECT: &str = "name: broken\nversion: \"1.0\"\nprofile: broken\n";
+const PROJECT: &str = "name: broken\nversion: \"1.0\"\n";
 
 /// Write the base project plus `files`, run `ghforge` with `args`, return the transcript.
 fn run_case(files: &[(&str, &str)], args: &[&str]) -> String {
@@ -391,4 +391,67 @@ fn regression_duplicate_singular_test_names_are_an_error() {
         ],
         &[],
     );
+}
+
+#[test]
+fn regression_a_named_profile_found_nowhere_is_an_error_not_a_local_file() {
+    check(
+        "named_profile_nowhere",
+        &[(
+            "ghforge_project.yml",
+            "name: broken\nversion: \"1.0\"\nprofile: analytics_snowflake\n",
+        )],
+        &[],
+    );
+}
+
+#[test]
+fn regression_only_the_selected_target_of_a_profile_is_rendered() {
+    let profiles = "broken:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: dev.duckdb\n    \
+                    prod:\n      type: duckdb\n      path: \"{{ env_var('GHFORGE_TEST_UNSET_PROD_PATH') }}\"\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    common::write_files(
+        root,
+        &[("ghforge_project.yml", PROJECT), ("profiles.yml", profiles)],
+    );
+    let output = common::ghforge(root).arg("debug").output().expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        common::transcript(&output, root)
+    );
+    // The other target still fails where it is used.
+    check(
+        "unset_env_var_in_the_selected_target",
+        &[("profiles.yml", profiles)],
+        &["compile", "--target", "prod"],
+    );
+}
+
+#[test]
+fn profiles_are_found_in_dbt_profiles_dir_and_in_home_dbt() {
+    let profiles = "broken:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: from_dbt.duckdb\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    common::write_files(
+        root,
+        &[(
+            "ghforge_project.yml",
+            "name: broken\nversion: \"1.0\"\nprofile: broken\n",
+        )],
+    );
+    common::write_files(elsewhere.path(), &[("profiles.yml", profiles)]);
+    let debug = |command: &mut assert_cmd::Command| {
+        let output = command.arg("debug").output().expect("runs");
+        let transcript = common::transcript(&output, root);
+        assert!(output.status.success(), "{transcript}");
+        transcript
+    };
+    let from_env = debug(common::ghforge(root).env("DBT_PROFILES_DIR", elsewhere.path()));
+    assert!(from_env.contains("from_dbt.duckdb"), "{from_env}");
+    common::write_files(root, &[(".no-home/.dbt/profiles.yml", profiles)]);
+    let from_home = debug(&mut common::ghforge(root));
+    assert!(from_home.contains("from_dbt.duckdb"), "{from_home}");
 }

@@ -163,10 +163,7 @@ fn regression_build_tests_sharing_a_parent_do_not_deadlock() {
     common::write_files(
         dir.path(),
         &[
-            (
-                "ghforge_project.yml",
-                "name: gates\nversion: \"1.0\"\nprofile: gates\n",
-            ),
+            ("ghforge_project.yml", "name: gates\nversion: \"1.0\"\n"),
             ("models/repos.sql", "select 1 as id union all select 2"),
             (
                 "models/stars.sql",

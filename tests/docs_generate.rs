@@ -17,7 +17,7 @@ use serde_json::Value;
 const PROJECT: &[(&str, &str)] = &[
     (
         "ghforge_project.yml",
-        "name: docs_site\nversion: \"1.0\"\nprofile: docs_site\n\
+        "name: docs_site\nversion: \"1.0\"\n\n\
          models:\n  docs_site:\n    +materialized: table\n    staging:\n      +materialized: view\n\
          seeds:\n  docs_site:\n    +schema: raw\n",
     ),

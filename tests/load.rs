@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-const PROJECT: &str = "name: bronze_test\nversion: \"1.0\"\nprofile: bronze_test\n";
+const PROJECT: &str = "name: bronze_test\nversion: \"1.0\"\n";
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp");
@@ -314,4 +314,16 @@ fn a_load_killed_mid_way_completes_on_rerun_with_every_line_exactly_once() {
         );
         assert_eq!(rows[0][0], expected.to_string(), "hour {hour}");
     }
+}
+
+#[test]
+fn regression_a_misspelt_source_folder_is_a_usage_error_not_every_hour_missing() {
+    let dir = project();
+    std::fs::create_dir_all(dir.path().join("archive")).expect("mkdir");
+    let output = ghforge(
+        dir.path(),
+        &["load", "--from", "2024-03-01T05", "--source", "archiv"],
+    );
+    insta::assert_snapshot!(common::transcript(&output, dir.path()));
+    assert!(!dir.path().join("ghforge.duckdb").exists());
 }

@@ -21,10 +21,7 @@ fn setup() -> (tempfile::TempDir, ArchiveServer) {
     let dir = tempfile::tempdir().expect("temp");
     common::write_files(
         dir.path(),
-        &[(
-            "ghforge_project.yml",
-            "name: http_test\nversion: \"1.0\"\nprofile: http_test\n",
-        )],
+        &[("ghforge_project.yml", "name: http_test\nversion: \"1.0\"\n")],
     );
     common::gen_archive(
         dir.path(),

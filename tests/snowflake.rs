@@ -520,6 +520,7 @@ fn a_bronze_hour_lands_with_its_ledger_row_and_reloads_idempotently() {
         threads: 1,
         warehouse: Warehouse::Snowflake(snowflake.clone()),
         s3: None,
+        profiles_path: None,
     };
     let adapter = SnowflakeAdapter::open(&target, &snowflake).expect("login");
     let mut session = adapter.snowflake_session().expect("session");

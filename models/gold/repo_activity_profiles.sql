@@ -3,7 +3,9 @@
 -- actors and active hours, log-scaled (`ln(1 + n)`), and the share of its events by bots; each
 -- feature also standardised over all profiled repositories (`z_*`: mean 0, standard deviation 1;
 -- 0 when every repository has the same value). Repositories with fewer than
--- `repo_clusters_min_events` events are left out: one event is no profile.
+-- `repo_clusters_min_events` events are left out: one event is no profile. The mean and
+-- standard deviation are rounded to 12 decimals: a parallel sum may differ in its last bits from
+-- run to run, and the profiles (and the clusters after them) must not.
 with counts as (
     select
         e.repo_id,
@@ -51,8 +53,8 @@ scaled as (
 moments as (
     select
         {%- for feature in cluster_features() %}
-        avg(x_{{ feature }}) as mean_{{ feature }},
-        stddev_pop(x_{{ feature }}) as sd_{{ feature }}{{ ',' if not loop.last }}
+        round(avg(x_{{ feature }}), 12) as mean_{{ feature }},
+        round(stddev_pop(x_{{ feature }}), 12) as sd_{{ feature }}{{ ',' if not loop.last }}
         {%- endfor %}
     from scaled
 )

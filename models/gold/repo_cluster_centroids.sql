@@ -61,7 +61,7 @@ centroids_{{ step }} as {{ materialized_cte() }}(
     select
         a.cluster,
         {%- for feature in cluster_features() %}
-        avg(p.z_{{ feature }}) as z_{{ feature }}{{ ',' if not loop.last }}
+        round(avg(p.z_{{ feature }}), 12) as z_{{ feature }}{{ ',' if not loop.last }}
         {%- endfor %}
     from assigned_{{ step }} as a
     inner join profiles as p on p.repo_id = a.repo_id

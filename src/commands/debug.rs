@@ -25,6 +25,13 @@ pub fn run(settings: Settings) -> Result<i32> {
         format!("project: {} ({})", file.name, file.root.display()),
     );
     line(
+        "profiles",
+        match &target.profiles_path {
+            Some(path) => format!("profiles.yml: {}", path.display()),
+            None => "profiles.yml: none (the embedded DuckDB default)".to_owned(),
+        },
+    );
+    line(
         "target",
         format!(
             "profile: {}  target: {}  type: {}  threads: {}",

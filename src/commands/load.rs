@@ -41,6 +41,19 @@ pub fn run(settings: Settings, args: &LoadArgs) -> Result<i32> {
             "pass `--source https://data.gharchive.org`, another HTTP(S) mirror, or a folder of hour files (`ghforge gen-archive` writes realistic ones)",
         )
     })?;
+    // A misspelt folder would count every hour as missing and exit 0.
+    if let Source::Mirror(Location::Local(folder)) = &source
+        && !folder.is_dir()
+    {
+        return Err(usage(
+            format!(
+                "`--source {}`: no such folder `{}`",
+                args.source,
+                folder.display()
+            ),
+            "check the path (relative paths start at the project folder), or leave `--source` out to load from https://data.gharchive.org",
+        ));
+    }
     let timeout = Duration::try_from_secs_f64(args.timeout)
         .ok()
         .filter(|t| !t.is_zero())

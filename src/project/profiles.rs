@@ -29,7 +29,6 @@ impl fmt::Debug for Secret {
 
 #[derive(Debug, Deserialize)]
 struct RawProfile {
-    target: Option<String>,
     outputs: IndexMap<String, RawOutput>,
 }
 
@@ -145,6 +144,8 @@ pub struct Target {
     pub warehouse: Warehouse,
     /// Object storage settings (`s3:` in the output).
     pub s3: Option<S3Config>,
+    /// The `profiles.yml` it comes from (`None`: the embedded default).
+    pub profiles_path: Option<PathBuf>,
 }
 
 /// The default when no profiles file exists: `<project>/ghforge.duckdb`, schema `main`.
@@ -161,6 +162,7 @@ pub fn embedded_default(project_root: &Path, profile_name: &str) -> Target {
             extensions: Vec::new(),
         }),
         s3: None,
+        profiles_path: None,
     }
 }
 
@@ -168,39 +170,56 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// Where profiles are looked for, in order: `--profiles-dir`, `GHFORGE_PROFILES_DIR`, the
-/// project folder, then `~/.ghforge/`. Returns the first `profiles.yml` that exists.
-pub fn find(
-    flag: Option<&Path>,
-    env_dir: Option<&Path>,
-    project_root: &Path,
-    home: Option<&Path>,
-) -> Result<Option<PathBuf>, Diagnostic> {
-    if let Some(dir) = flag {
-        let path = dir.join("profiles.yml");
-        return if path.is_file() {
-            Ok(Some(path))
-        } else {
-            Err(Diagnostic::new(
-                DiagnosticKind::Profile,
-                format!(
-                    "no `profiles.yml` in `{}` given by `--profiles-dir`",
-                    dir.display()
-                ),
-            )
-            .hint(
-                "check the path, or leave `--profiles-dir` out to use the embedded DuckDB default",
-            ))
-        };
-    }
-    let candidates = env_dir
-        .map(Path::to_path_buf)
+/// Where profiles are looked for, in order, as dbt looks (with ghforge's own places first):
+/// `--profiles-dir`, `GHFORGE_PROFILES_DIR`, `DBT_PROFILES_DIR`, the project folder,
+/// `~/.ghforge/`, then `~/.dbt/`.
+pub struct Search<'a> {
+    pub flag: Option<&'a Path>,
+    pub ghforge_env: Option<&'a Path>,
+    pub dbt_env: Option<&'a Path>,
+    pub project_root: &'a Path,
+    pub home: Option<&'a Path>,
+}
+
+impl Search<'_> {
+    /// The folders searched after `--profiles-dir`, in order.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        let home = |sub: &str| self.home.map(|h| h.join(sub));
+        [
+            self.ghforge_env.map(Path::to_path_buf),
+            self.dbt_env.map(Path::to_path_buf),
+            Some(self.project_root.to_path_buf()),
+            home(".ghforge"),
+            home(".dbt"),
+        ]
         .into_iter()
-        .chain([project_root.to_path_buf()])
-        .chain(home.map(|h| h.join(".ghforge")));
-    Ok(candidates
-        .map(|dir| dir.join("profiles.yml"))
-        .find(|path| path.is_file()))
+        .flatten()
+        .collect()
+    }
+
+    /// The first `profiles.yml` that exists, or `None`.
+    pub fn find(&self) -> Result<Option<PathBuf>, Diagnostic> {
+        if let Some(dir) = self.flag {
+            let path = dir.join("profiles.yml");
+            return if path.is_file() {
+                Ok(Some(path))
+            } else {
+                Err(Diagnostic::new(
+                    DiagnosticKind::Profile,
+                    format!(
+                        "no `profiles.yml` in `{}` given by `--profiles-dir`",
+                        dir.display()
+                    ),
+                )
+                .hint("check the path, or leave `--profiles-dir` out to search the usual places"))
+            };
+        }
+        Ok(self
+            .folders()
+            .into_iter()
+            .map(|dir| dir.join("profiles.yml"))
+            .find(|path| path.is_file()))
+    }
 }
 
 /// Read `path` and resolve the profile `profile_name`, target `target_name` (or the profile's
@@ -235,7 +254,26 @@ pub fn load(
             format!("profiles in this file: {}", known.join(", "))
         }));
     };
-    let mut profile_tree = profile_tree.clone();
+    let outputs: Vec<String> = profile_tree
+        .get("outputs")
+        .and_then(serde_yaml::Value::as_mapping)
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let target_name = match target_name {
+        Some(name) => name.to_owned(),
+        None => match profile_tree
+            .get("target")
+            .and_then(serde_yaml::Value::as_str)
+        {
+            Some(raw) => render(raw).map_err(|d| d.in_file(path))?,
+            None => "dev".to_owned(),
+        },
+    };
+    let mut profile_tree = only_target(profile_tree, &target_name);
     yaml::render_strings(&mut profile_tree, &[], &mut |raw| {
         render(raw).map_err(|d| match yaml::line_of(&text, raw) {
             Some(line) => d.at(path, line, None, Some(&text)),
@@ -245,12 +283,8 @@ pub fn load(
     let profile: RawProfile = yaml::from_tree(path, profile_tree).map_err(|d| {
         d.hint("a DuckDB output takes `type: duckdb`, `path`, `schema`, `threads`, `settings`; a Snowflake output takes `type: snowflake`, `account`, `user`, `password` or `private_key_path`, `database`, `schema`, ...")
     })?;
-    let target_name = target_name
-        .map(str::to_owned)
-        .or(profile.target.clone())
-        .unwrap_or_else(|| "dev".to_owned());
     let Some(output) = profile.outputs.get(&target_name) else {
-        let known: Vec<_> = profile.outputs.keys().map(|k| format!("`{k}`")).collect();
+        let known: Vec<_> = outputs.iter().map(|k| format!("`{k}`")).collect();
         return Err(Diagnostic::new(
             DiagnosticKind::Profile,
             format!("target `{target_name}` is not an output of profile `{profile_name}`"),
@@ -258,12 +292,26 @@ pub fn load(
         .in_file(path)
         .hint(format!("targets of this profile: {}", known.join(", "))));
     };
-    Ok(resolve_output(
-        output,
-        project_root,
-        profile_name,
-        &target_name,
-    ))
+    Ok(Target {
+        profiles_path: Some(path.to_path_buf()),
+        ..resolve_output(output, project_root, profile_name, &target_name)
+    })
+}
+
+/// The profile with only the output `target_name` under `outputs` (and `target` set to it), so
+/// the other targets' `env_var(...)` are never rendered, as in dbt.
+fn only_target(profile: &yaml::Tree, target_name: &str) -> yaml::Tree {
+    let mut profile = profile.clone();
+    if let Some(outputs) = profile
+        .get_mut("outputs")
+        .and_then(serde_yaml::Value::as_mapping_mut)
+    {
+        outputs.retain(|name, _| name.as_str() == Some(target_name));
+    }
+    if let Some(mapping) = profile.as_mapping_mut() {
+        mapping.insert("target".into(), target_name.into());
+    }
+    profile
 }
 
 fn resolve_output(output: &RawOutput, project_root: &Path, profile: &str, name: &str) -> Target {
@@ -309,6 +357,7 @@ fn resolve_output(output: &RawOutput, project_root: &Path, profile: &str, name: 
                     extensions: extensions.clone(),
                 }),
                 s3: s3.clone(),
+                profiles_path: None,
             }
         }
         RawOutput::Snowflake {
@@ -343,6 +392,7 @@ fn resolve_output(output: &RawOutput, project_root: &Path, profile: &str, name: 
                 endpoint: endpoint.clone(),
             }),
             s3: s3.clone(),
+            profiles_path: None,
         },
     }
 }

@@ -43,11 +43,9 @@ pub fn copy_bundled_project() -> tempfile::TempDir {
     for folder in ["models", "macros", "seeds", "tests/project"] {
         copy_dir(&root.join(folder), &dir.path().join(folder));
     }
-    std::fs::copy(
-        root.join("ghforge_project.yml"),
-        dir.path().join("ghforge_project.yml"),
-    )
-    .expect("copy");
+    for file in ["ghforge_project.yml", "profiles.yml"] {
+        std::fs::copy(root.join(file), dir.path().join(file)).expect("copy");
+    }
     dir
 }
 
@@ -72,6 +70,7 @@ pub fn ghforge(project: &Path) -> assert_cmd::Command {
         .current_dir(project)
         .env_remove("GHFORGE_PROFILES_DIR")
         .env_remove("GHFORGE_PROJECT_DIR")
+        .env_remove("DBT_PROFILES_DIR")
         .env("HOME", project.join(".no-home"))
         .env("NO_COLOR", "1")
         .env("GHFORGE_CLOCK", CLOCK);

@@ -78,6 +78,7 @@ pub fn session(database: &str, password: &str) -> Box<dyn ghforge::adapters::Ses
         threads: 1,
         warehouse: Warehouse::Snowflake(snowflake.clone()),
         s3: None,
+        profiles_path: None,
     };
     SnowflakeAdapter::open(&target, &snowflake)
         .expect("login")
