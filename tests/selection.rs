@@ -246,6 +246,17 @@ fn ls_prints_selector_names_paths_and_json() {
         run(&["--resource-type", "seed", "source", "--output", "name"])
     );
     insta::assert_snapshot!("ls_path", run(&["-s", "tag:finance", "--output", "path"]));
+    // As dbt: a warning per criterion that matches nothing (graph operators included), exit 0;
+    // ghforge adds the nearest node name.
+    insta::assert_snapshot!(
+        "ls_unmatched_criteria",
+        run(&[
+            "-s",
+            "+custmers tag:nope orders",
+            "--exclude",
+            "tag:also_nope"
+        ])
+    );
     insta::assert_snapshot!(
         "ls_json",
         run(&[

@@ -71,6 +71,23 @@ pub fn load_and_select(
         state: state.as_ref(),
         indirect: selection.indirect_selection,
     };
+    for (criterion, near) in parsed
+        .as_ref()
+        .map(|selection| crate::graph::selector::unmatched(&ctx, selection))
+        .unwrap_or_default()
+    {
+        let hint = match near {
+            Some(name) => format!("\n  hint: did you mean `{name}`?"),
+            None => String::new(),
+        };
+        console.warn(
+            "NoNodesForSelectionCriteria",
+            &format!(
+                "The selection criterion '{}' does not match any enabled nodes{hint}",
+                criterion.raw
+            ),
+        );
+    }
     let selected = select(&ctx, parsed.as_ref())?
         .into_iter()
         .filter(|id| {

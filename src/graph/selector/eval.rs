@@ -103,6 +103,51 @@ pub fn select(
     }
 }
 
+/// The criteria of `selection`'s included side that match no node by themselves (before
+/// graph operators), each with the nearest node name when the criterion looks like a misspelt
+/// one: what dbt warns about as "does not match any enabled nodes".
+pub fn unmatched<'s>(
+    ctx: &SelectionContext<'_>,
+    selection: &'s Selection,
+) -> Vec<(&'s Criterion, Option<String>)> {
+    let mut out = Vec::new();
+    collect_unmatched(ctx, selection, &mut out);
+    out
+}
+
+fn collect_unmatched<'s>(
+    ctx: &SelectionContext<'_>,
+    selection: &'s Selection,
+    out: &mut Vec<(&'s Criterion, Option<String>)>,
+) {
+    match selection {
+        Selection::All => {}
+        Selection::Atom(criterion) => {
+            if matches!(criterion.method, Method::State(_)) {
+                return;
+            }
+            let nodes = ctx.project.nodes.values();
+            if nodes
+                .clone()
+                .any(|node| matches_method(ctx, node, criterion))
+            {
+                return;
+            }
+            let near = (criterion.method == Method::Fqn)
+                .then(|| crate::suggest::closest(&criterion.value, nodes.map(|n| n.name.as_str())))
+                .flatten()
+                .map(str::to_owned);
+            out.push((criterion, near));
+        }
+        Selection::And(parts) | Selection::Or(parts) => {
+            for part in parts {
+                collect_unmatched(ctx, part, out);
+            }
+        }
+        Selection::Exclude { include, .. } => collect_unmatched(ctx, include, out),
+    }
+}
+
 /// (direct, indirect) node sets, as dbt combines them.
 type Bundle = (BTreeSet<NodeId>, BTreeSet<NodeId>);
 

@@ -5,7 +5,7 @@ mod eval;
 mod glob;
 mod parse;
 
-pub use eval::{PreviousState, SelectionContext, select};
+pub use eval::{PreviousState, SelectionContext, select, unmatched};
 pub use parse::{parse_selection, parse_spec};
 
 /// How far a graph operator reaches: `+x` is `All`, `2+x` is `Depth(2)`.
