@@ -886,3 +886,24 @@ fn run_select_gold_plus_rebuilds_gold_only() {
     assert!(!transcript.contains("silver."), "{transcript}");
     assert_golden(dir.path(), Era::Full);
 }
+
+#[test]
+fn regression_build_before_any_load_says_to_load_first() {
+    let project = common::copy_bundled_project();
+    let project = project.path();
+    let output = common::ghforge(project)
+        .args(["build", "--select", "silver.events"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let warnings: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&output.stderr).lines())
+        .filter(|line| line.contains("warning:") || line.contains("hint:"))
+        .map(str::to_owned)
+        .collect();
+    insta::assert_snapshot!(warnings.join("\n"), @r#"
+    00:00:00  warning: source `gharchive.events` ("ghforge"."bronze"."events") does not exist in the warehouse yet; 1 selected node reads it and will fail
+      hint: run `ghforge load --from <hour> [--to <hour>]` first (or `ghforge load --live`)
+    "#);
+}

@@ -22,7 +22,7 @@ use crate::graph::Dag;
 use crate::plan::Plan;
 use crate::project::Project;
 use crate::project::config::Materialization;
-use crate::project::nodes::{NodeId, ResourceType};
+use crate::project::nodes::{NodeId, NodeKind, ResourceType};
 use crate::settings::Settings;
 
 use super::compile::invocation;
@@ -119,6 +119,7 @@ pub fn run(settings: Settings, args: &RunArgs, kind: Kind) -> Result<i32> {
         run_project_hooks(project, dag, &project.file.on_run_start, adapter.as_ref())
             .map_err(|err| hook_failure("on-run-start", err))?;
     }
+    warn_missing_sources(project, dag, &nodes, adapter.as_ref(), &console);
     let mut results = run_nodes(project, dag, &nodes, adapter.as_ref(), options, &console);
     if kind == Kind::Run && !args.no_tests {
         let tests = tests_of_built_models(project, dag, &results);
@@ -219,6 +220,58 @@ fn after_run(
 
 /// A node whose materialization the target's warehouse cannot build is a project error before
 /// anything runs (exit 2), naming the node's file.
+/// Say once, before the errors it would cause, which sources the selected nodes read that the
+/// warehouse does not have yet, and what lands them.
+fn warn_missing_sources(
+    project: &Project,
+    dag: &Dag,
+    nodes: &BTreeSet<NodeId>,
+    adapter: &dyn Adapter,
+    console: &Console,
+) {
+    let sources: BTreeSet<&NodeId> = nodes
+        .iter()
+        .flat_map(|id| dag.parents(id))
+        .filter(|id| project.nodes[*id].resource_type() == ResourceType::Source)
+        .collect();
+    let Ok(mut session) = adapter.session() else {
+        return;
+    };
+    for id in sources {
+        let node = &project.nodes[id];
+        if !matches!(session.relation_type(&node.relation), Ok(None)) {
+            continue;
+        }
+        let readers = match nodes.iter().filter(|n| dag.parents(n).contains(id)).count() {
+            1 => "1 selected node reads it and will fail".to_owned(),
+            n => format!("{n} selected nodes read it and will fail"),
+        };
+        // The bronze tables are landed by ghforge itself.
+        let relation = &node.relation;
+        let bronze = relation.schema.eq_ignore_ascii_case("bronze");
+        let hint = match relation.identifier.to_lowercase().as_str() {
+            "events" if bronze => {
+                "run `ghforge load --from <hour> [--to <hour>]` first (or `ghforge load --live`)"
+            }
+            "repo_metadata" if bronze => {
+                "run `ghforge load` first (it creates the bronze tables), then `ghforge enrich` to fill it"
+            }
+            _ => "create it first, or check the source's `schema` and `identifier` in its YAML",
+        };
+        let name = match &node.kind {
+            NodeKind::Source { source_name, .. } => format!("{source_name}.{}", node.name),
+            _ => node.name.clone(),
+        };
+        console.warn(
+            "SourceMissing",
+            &format!(
+                "source `{name}` ({}) does not exist in the warehouse yet; {readers}\n  hint: {hint}",
+                relation.quoted()
+            ),
+        );
+    }
+}
+
 fn check_capabilities(project: &Project, nodes: &BTreeSet<NodeId>) -> Result<()> {
     let dialect = crate::plan::dialect::of(project.target.warehouse.type_name());
     for id in nodes {
