@@ -147,6 +147,17 @@ pub enum Command {
     /// The project's documentation: `ghforge docs generate` writes `catalog.json` and a static
     /// docs site; `ghforge serve` shows the same at `/docs`.
     Docs(DocsArgs),
+    /// Delete the folders listed in the project file's `clean-targets` (default: the target
+    /// path, with its compiled SQL, artifacts, serving snapshots and run history). Example:
+    /// `ghforge clean`
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Also delete `clean-targets` outside the project folder (by default they are refused).
+    #[arg(long)]
+    pub no_clean_project_files_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -66,6 +66,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(settings, args),
             Command::Publish(args) => commands::serve::publish_command(settings, args),
             Command::Docs(args) => commands::docs::run(settings, args),
+            Command::Clean(args) => commands::clean::run(&settings, args),
             Command::GenArchive(_) => Ok(0),
         });
     finish(result)

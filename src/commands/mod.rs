@@ -1,5 +1,6 @@
 //! One file per command. Each takes resolved [`Settings`] and returns an exit code.
 
+pub mod clean;
 pub mod compile;
 pub mod debug;
 pub mod docs;

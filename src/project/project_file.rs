@@ -66,7 +66,7 @@ struct RawProject {
     #[serde(rename = "asset-paths")]
     _asset_paths: Option<yaml::Tree>,
     #[serde(rename = "clean-targets")]
-    _clean_targets: Option<yaml::Tree>,
+    clean_targets: Option<Vec<String>>,
     #[serde(rename = "log-path")]
     _log_path: Option<yaml::Tree>,
     #[serde(rename = "packages-install-path")]
@@ -109,6 +109,8 @@ pub struct ProjectFile {
     pub seed_paths: Vec<String>,
     pub test_paths: Vec<String>,
     pub target_path: String,
+    /// What `ghforge clean` removes (default: the target path).
+    pub clean_targets: Vec<String>,
     pub vars: IndexMap<String, serde_json::Value>,
     pub models: serde_json::Value,
     pub seeds: serde_json::Value,
@@ -213,6 +215,9 @@ pub fn load(
         macro_paths: raw.macro_paths.unwrap_or_else(|| vec!["macros".into()]),
         seed_paths: raw.seed_paths.unwrap_or_else(|| vec!["seeds".into()]),
         test_paths: raw.test_paths.unwrap_or_else(|| vec!["tests".into()]),
+        clean_targets: raw
+            .clean_targets
+            .unwrap_or_else(|| vec![raw.target_path.clone().unwrap_or_else(|| "target".into())]),
         target_path: raw.target_path.unwrap_or_else(|| "target".into()),
         vars,
         models: json(raw.models),
