@@ -53,6 +53,25 @@ fn shop_compiles_to_the_expected_sql() {
 }
 
 #[test]
+fn compile_prints_the_compiled_code_of_the_node_the_selection_names() {
+    let dir = common::copy_fixture("shop");
+    let output = common::ghforge(dir.path())
+        .args(["compile", "--select", "stg_customers"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let printed = &stdout[stdout
+        .find("Compiled node")
+        .expect("the compiled node is printed")..];
+    insta::assert_snapshot!(printed, @r#"
+    Compiled node 'stg_customers' is:
+    select id as customer_id, first_name, last_name
+    from "ghforge"."main_raw"."raw_customers"
+    "#);
+}
+
+#[test]
 fn shop_manifest_follows_dbt_shape() {
     let dir = common::copy_fixture("shop");
     common::ghforge(dir.path())

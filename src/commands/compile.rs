@@ -42,6 +42,23 @@ pub fn run(settings: Settings, args: &CompileArgs) -> Result<i32> {
         ),
         json!({"nodes": compiled.len(), "elapsed_s": crate::clock::since(started).as_secs_f64()}),
     );
+    // As dbt: the compiled code of the node the first `--select` names.
+    let first = args
+        .selection
+        .select
+        .first()
+        .map(|s| s.split_whitespace().next().unwrap_or(""));
+    if let Some(name) = first
+        && let Some((id, node)) = compiled
+            .iter()
+            .find(|(id, _)| loaded.project.nodes[*id].name == name)
+    {
+        console.info(
+            "CompiledNode",
+            &format!("Compiled node '{name}' is:\n{}", node.sql.trim_end()),
+            json!({"node_name": name, "unique_id": id.to_string(), "compiled": node.sql}),
+        );
+    }
     // The process exits next: skip freeing (see `Loaded::finish`).
     std::mem::forget(manifest);
     std::mem::forget(compiled);
