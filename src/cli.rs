@@ -151,6 +151,10 @@ pub enum Command {
     /// path, with its compiled SQL, artifacts, serving snapshots and run history). Example:
     /// `ghforge clean`
     Clean(CleanArgs),
+    /// Read the whole project (files, YAML, Jinja configs, the DAG) and write
+    /// `<target-path>/manifest.json` without rendering SQL or touching the warehouse, as
+    /// `dbt parse`; a quick check that the project is valid. Example: `ghforge parse`
+    Parse,
 }
 
 #[derive(Debug, Args)]

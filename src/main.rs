@@ -67,6 +67,7 @@ fn main() -> ExitCode {
             Command::Publish(args) => commands::serve::publish_command(settings, args),
             Command::Docs(args) => commands::docs::run(settings, args),
             Command::Clean(args) => commands::clean::run(&settings, args),
+            Command::Parse => commands::compile::parse(settings),
             Command::GenArchive(_) => Ok(0),
         });
     finish(result)

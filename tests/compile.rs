@@ -72,6 +72,36 @@ fn compile_prints_the_compiled_code_of_the_node_the_selection_names() {
 }
 
 #[test]
+fn parse_writes_the_manifest_without_compiled_code() {
+    let dir = common::copy_fixture("shop");
+    let output = common::ghforge(dir.path())
+        .arg("parse")
+        .output()
+        .expect("runs");
+    insta::assert_snapshot!(common::transcript(&output, dir.path()), @r"
+    exit code: 0
+    --- stdout
+    00:00:00  Found 7 models, 3 seeds, 11 data tests, 2 sources, 2 macros
+    00:00:00  Parsed 23 nodes; wrote target/manifest.json in [TIME]
+    --- stderr
+    ");
+    let text = std::fs::read_to_string(dir.path().join("target/manifest.json")).expect("manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let customers = &manifest["nodes"]["model.shop.customers"];
+    assert!(
+        customers["raw_code"]
+            .as_str()
+            .is_some_and(|sql| !sql.is_empty())
+    );
+    assert!(
+        customers
+            .get("compiled_code")
+            .is_none_or(serde_json::Value::is_null)
+    );
+    assert!(!dir.path().join("target/compiled").exists());
+}
+
+#[test]
 fn shop_manifest_follows_dbt_shape() {
     let dir = common::copy_fixture("shop");
     common::ghforge(dir.path())

@@ -66,6 +66,31 @@ pub fn run(settings: Settings, args: &CompileArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `ghforge parse`: the whole project read and its manifest written, no SQL rendered.
+pub fn parse(settings: Settings) -> Result<i32> {
+    let started = crate::clock::now();
+    let loaded = load_and_select(settings, &crate::cli::SelectionArgs::default(), &[])?;
+    let console = loaded.console;
+    console.info("FoundStats", &found_summary(&loaded.project), json!({}));
+    let target_dir = loaded.target_dir();
+    let (none, invocation) = (BTreeMap::new(), invocation());
+    let manifest = manifest::build(&loaded.project, &loaded.dag, &none, &invocation);
+    manifest::write(&target_dir, &manifest)?;
+    let elapsed = crate::clock::since(started).as_secs_f64();
+    console.info(
+        "ParseComplete",
+        &format!(
+            "Parsed {} nodes; wrote {}/manifest.json in {elapsed:.2}s",
+            loaded.project.nodes.len(),
+            loaded.project.file.target_path,
+        ),
+        json!({"nodes": loaded.project.nodes.len(), "elapsed_s": elapsed}),
+    );
+    std::mem::forget(manifest);
+    loaded.finish();
+    Ok(0)
+}
+
 /// Next to each compiled file, the node's plan under `<target-path>/run/` (as `run` writes it),
 /// on an embedded DuckDB target: introspection reads the database, read-only, so an incremental
 /// model shows the strategy it would apply now. A Snowflake target is not logged in to by

@@ -298,8 +298,8 @@ pub fn load(
     })
 }
 
-/// The profile with only the output `target_name` under `outputs` (and `target` set to it), so
-/// the other targets' `env_var(...)` are never rendered, as in dbt.
+/// The profile with only the output `target_name` under `outputs`, so the other targets'
+/// `env_var(...)` are never rendered, as in dbt.
 fn only_target(profile: &yaml::Tree, target_name: &str) -> yaml::Tree {
     let mut profile = profile.clone();
     if let Some(outputs) = profile
@@ -307,9 +307,6 @@ fn only_target(profile: &yaml::Tree, target_name: &str) -> yaml::Tree {
         .and_then(serde_yaml::Value::as_mapping_mut)
     {
         outputs.retain(|name, _| name.as_str() == Some(target_name));
-    }
-    if let Some(mapping) = profile.as_mapping_mut() {
-        mapping.insert("target".into(), target_name.into());
     }
     profile
 }
