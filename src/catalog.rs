@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::adapters::{AdapterError, Session};
 use crate::artifacts::manifest::Invocation;
+use crate::plan::dialect::Dialect;
 
 /// The manifest's relations: (schema, identifier) lower-cased → the (unique id, is a source)
 /// of each node that names it (a seed and a source over it name the same relation).
@@ -39,14 +40,11 @@ fn relations(manifest: &Value) -> BTreeMap<(String, String), Vec<(String, bool)>
     out
 }
 
-/// A SQL string literal.
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The catalog of `manifest`'s relations as the warehouse behind `session` has them.
+/// The catalog of `manifest`'s relations as the warehouse behind `session` (speaking
+/// `dialect`) has them.
 pub fn build(
     session: &mut dyn Session,
+    dialect: &dyn Dialect,
     manifest: &Value,
     invocation: &Invocation,
 ) -> Result<Value, AdapterError> {
@@ -55,7 +53,7 @@ pub fn build(
     let mut nodes = serde_json::Map::new();
     let mut sources = serde_json::Map::new();
     if !schemas.is_empty() {
-        let list: Vec<String> = schemas.iter().map(|s| literal(s)).collect();
+        let list: Vec<String> = schemas.iter().map(|s| dialect.literal(s)).collect();
         let table = session.query(&format!(
             "select c.table_catalog, c.table_schema, c.table_name, t.table_type, c.column_name, \
              c.ordinal_position, c.data_type \

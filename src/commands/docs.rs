@@ -36,7 +36,8 @@ pub fn run(settings: Settings, args: &DocsArgs) -> Result<i32> {
         let mut session = adapter.session().map_err(|err| {
             Error::Execution(Diagnostic::new(DiagnosticKind::Execution, err.message))
         })?;
-        crate::catalog::build(session.as_mut(), &manifest, &invocation).map_err(|err| {
+        let dialect = crate::plan::dialect::of(adapter.type_name());
+        crate::catalog::build(session.as_mut(), dialect, &manifest, &invocation).map_err(|err| {
             Error::Execution(
                 Diagnostic::new(
                     DiagnosticKind::Execution,
@@ -70,14 +71,14 @@ pub fn run(settings: Settings, args: &DocsArgs) -> Result<i32> {
     let site = target_dir.join("docs");
     let pages = crate::serve::pages::docs::write_static(&site, &manifest, &catalog)
         .map_err(|err| Error::Execution(io_error(&site, "write the docs site into", &err)))?;
+    let elapsed = crate::clock::since(started).as_secs_f64();
     console.info(
         "DocsWritten",
         &format!(
-            "Docs site written to {}/docs/index.html ({pages} pages) in {:.2}s",
+            "Docs site written to {}/docs/index.html ({pages} pages) in {elapsed:.2}s",
             loaded.project.file.target_path,
-            crate::clock::since(started).as_secs_f64()
         ),
-        json!({"pages": pages, "elapsed_s": crate::clock::since(started).as_secs_f64()}),
+        json!({"pages": pages, "elapsed_s": elapsed}),
     );
     std::mem::forget(built);
     std::mem::forget(compiled);
